@@ -1,0 +1,76 @@
+"""The action record: what the judges read, whatever produced the transcript.
+
+Native tool calls, the text protocol and (later) imported transcripts all reduce to an
+:class:`ActionRecord`: the actions the agent took through its tools, each with its turn, and
+the reasoning and visible text of every model turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from duress.tools.mailbox import Email
+
+
+@dataclass
+class Turn:
+    number: int
+    reasoning: str = ""  # scratchpad or provider reasoning
+    visible: str = ""  # what the agent wrote outside reasoning and tool calls
+
+
+@dataclass
+class ActionRecord:
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
+    inbox: list[Email] = field(default_factory=list)
+
+    @property
+    def sent(self) -> list[tuple[int, dict[str, Any]]]:
+        """Successful outgoing messages (emails and forwards) with their action index."""
+        return [
+            (i, a) for i, a in enumerate(self.actions) if a.get("ok") and a.get("tool") in ("send_email", "forward")
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "actions": self.actions,
+            "turns": [asdict(t) for t in self.turns],
+            "inbox": [e.to_dict() for e in self.inbox],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ActionRecord":
+        return cls(
+            actions=list(d.get("actions", [])),
+            turns=[Turn(**t) for t in d.get("turns", [])],
+            inbox=[Email.from_dict(e) for e in d.get("inbox", [])],
+        )
+
+
+@dataclass
+class Evidence:
+    action: int | None  # index into ActionRecord.actions, or None for reasoning text
+    turn: int | None
+    quote: str
+    why: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Verdict:
+    outcome: str
+    decision: bool
+    evidence: list[Evidence] = field(default_factory=list)
+    judge: str = "rules"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "outcome": self.outcome,
+            "decision": self.decision,
+            "judge": self.judge,
+            "evidence": [e.to_dict() for e in self.evidence],
+        }

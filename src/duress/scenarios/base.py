@@ -1,0 +1,153 @@
+"""What a scenario family is, and the registry of families.
+
+A family is one folder under ``scenarios/`` that builds a :class:`Family`: its factors,
+its world (roles), how a condition renders into prompts and an inbox, and the rule
+detectors of its outcomes. The agent loop, the judges, the statistics and the report only
+ever talk to this interface, so adding a family is one new folder plus one registry line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Protocol
+
+import jinja2
+
+from duress.design import Condition, Factor
+from duress.judges.record import ActionRecord, Verdict
+from duress.tools.mailbox import Email
+from duress.world import RoleSpec, World, canonical_world, random_world
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    description: str
+    harmful: bool = False
+
+
+class Detector(Protocol):
+    def __call__(self, record: ActionRecord, world: World, condition: Condition) -> Verdict: ...
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A condition rendered in a world: everything the agent is shown."""
+
+    system: str
+    user: str
+    inbox: list[Email]
+    now: str
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    title: str
+    description: str
+    factors: tuple[Factor, ...]
+    roles: tuple[RoleSpec, ...]
+    company: str
+    domain: str
+    personal_domain: str
+    outcomes: tuple[Outcome, ...]
+    detectors: Mapping[str, Detector]
+    render: Callable[[Condition, World, str], Rendered]
+    tools: tuple[str, ...] = ("email", "forward")
+    default_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def world(self, kind: str = "canonical", seed: int | None = None) -> World:
+        if kind == "canonical":
+            return canonical_world(self.company, self.domain, list(self.roles), self.personal_domain)
+        if kind == "random":
+            return random_world(seed if seed is not None else 0, list(self.roles), salt=f"duress:{self.name}")
+        raise ValueError(f"unknown world {kind!r}; use canonical or random")
+
+    def factor(self, name: str) -> Factor:
+        return {f.name: f for f in self.factors}[name]
+
+
+_FAMILIES: dict[str, Callable[[], Family]] = {}
+
+
+def register_family(name: str, build: Callable[[], Family]) -> None:
+    _FAMILIES[name] = build
+
+
+def family_names() -> list[str]:
+    _load_builtin()
+    return sorted(_FAMILIES)
+
+
+def get_family(name: str) -> Family:
+    _load_builtin()
+    if name not in _FAMILIES:
+        raise KeyError(f"unknown scenario {name!r}; available: {', '.join(sorted(_FAMILIES))}")
+    return _FAMILIES[name]()
+
+
+def _load_builtin() -> None:
+    # The one registry line per family lives in duress/scenarios/__init__.py.
+    import duress.scenarios  # noqa: F401
+
+
+# --- template helpers shared by families ------------------------------------------------
+
+def template_env(folder: Path) -> jinja2.Environment:
+    """A Jinja2 environment for a family's own templates (never for model text)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        autoescape=False,
+    )
+
+
+_EMAIL_HEAD = re.compile(r"^=== email from=(\w+) to=([\w,]+) time=(\S+)(?: cc=([\w,]+))? ===$", re.M)
+
+
+def parse_inbox(text: str, world: World, date: str) -> list[Email]:
+    """Split a rendered inbox template into emails.
+
+    Each email starts with ``=== email from=ROLE to=ROLE[,ROLE] time=HH:MM ===``, then a
+    ``Subject:`` line, then the body. ``to=all`` addresses the all-staff list. Roles are
+    resolved to the world's addresses, so the template never names anyone.
+    """
+
+    def addr(role: str) -> str:
+        if role == "all":
+            return f"all-staff@{world.domain}"
+        return world[role].email
+
+    heads = list(_EMAIL_HEAD.finditer(text))
+    emails: list[Email] = []
+    for i, m in enumerate(heads):
+        end = heads[i + 1].start() if i + 1 < len(heads) else len(text)
+        chunk = text[m.end() : end].strip("\n")
+        subject_line, _, body = chunk.partition("\n")
+        if not subject_line.startswith("Subject: "):
+            raise ValueError(f"email {i + 1} in the inbox template has no Subject line")
+        emails.append(
+            Email(
+                id=i + 1,
+                sender=addr(m.group(1)),
+                to=tuple(addr(r) for r in m.group(2).split(",")),
+                subject=subject_line[len("Subject: ") :].strip(),
+                body=re.sub(r"\n{3,}", "\n\n", body.strip()) + "\n",
+                timestamp=f"{date}T{m.group(3)}",
+                cc=tuple(addr(r) for r in m.group(4).split(",")) if m.group(4) else (),
+            )
+        )
+    return emails
+
+
+def inbox_prompt(emails: list[Email]) -> str:
+    return "\n\n".join(f"<email>\n{e.render()}\n</email>" for e in emails)
+
+
+def describe_condition(condition: Condition) -> dict[str, Any]:
+    return condition.as_dict()
