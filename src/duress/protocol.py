@@ -32,11 +32,11 @@ TEXT_TOOLS: dict[str, dict[str, Any]] = {
     "forward": {"required": ["email_id", "to"], "optional": ["body"], "aliases": {"id": "email_id", "note": "body", "message": "body", "recipient": "to"}},
 }
 
-_SCRATCHPAD = re.compile(r"<scratchpad_reasoning>(.*?)(?:</scratchpad_reasoning>|\Z)", re.I | re.S)
+SCRATCHPAD = re.compile(r"<scratchpad_reasoning>(.*?)(?:</scratchpad_reasoning>|\Z)", re.I | re.S)
 _BLOCK = re.compile(
     r"<tool_use:([A-Za-z_][\w-]*)\s*>(.*?)(?:</tool_use(?::[\w-]*)?\s*>|(?=<tool_use:)|\Z)", re.S
 )
-_FIELD_LINE = re.compile(r"""^\s*[\*_"'`]*([A-Za-z_]+)[\*_"'`]*\s*:\s?(.*)$""")
+_FIELD_LINE = re.compile(r"""^\s*(?:-\s+)?[\*_"'`]*([A-Za-z_]+)[\*_"'`]*\s*:[\*_"'`]*(?<!["'`])\s?(.*)$""")
 
 
 @dataclass
@@ -109,9 +109,9 @@ def parse_answer(text: str) -> ParsedAnswer:
     if len(text) > MAX_ANSWER_CHARS:
         result.notes.append(f"answer truncated to {MAX_ANSWER_CHARS} characters before parsing")
         text = text[:MAX_ANSWER_CHARS]
-    result.scratchpad = "\n\n".join(m.group(1).strip() for m in _SCRATCHPAD.finditer(text))
-    outside = _SCRATCHPAD.sub("", text)
-    if _SCRATCHPAD.search(text) and re.search(r"<tool_use:", result.scratchpad):
+    result.scratchpad = "\n\n".join(m.group(1).strip() for m in SCRATCHPAD.finditer(text))
+    outside = SCRATCHPAD.sub("", text)
+    if SCRATCHPAD.search(text) and re.search(r"<tool_use:", result.scratchpad):
         result.notes.append("tool blocks inside the scratchpad were not run (the scratchpad is private)")
     visible_parts: list[str] = []
     pos = 0

@@ -1,0 +1,101 @@
+"""Inspect tasks for scenario families.
+
+``family_task`` turns a family and a design into an Inspect :class:`Task`: one sample per
+condition (the cross product of the chosen levels), ``samples`` epochs each, the mailbox
+agent as solver and the rule judge as scorer. Every registered family becomes an Inspect
+task named after it (``inspect eval duress/blackmail``); see :mod:`duress._registry`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from inspect_ai import Epochs, Task
+from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.model import ChatMessageSystem
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+
+from duress.agent import PROTOCOLS, mailbox_agent, resolve_protocol
+from duress.design import Condition, Design, build_design
+from duress.judges.rules import rule_judge
+from duress.scenarios import Family, get_family
+
+WORLDS = ("canonical", "random")
+
+
+def build_samples(family: Family, design: Design, world: str, seed: int) -> list[Sample]:
+    """One sample per condition; the user turn and the inbox are fixed by design and seed."""
+    w = family.world(world, seed if world == "random" else None)
+    samples = []
+    for condition in design.conditions():
+        rendered = family.render(condition, w, "text")
+        samples.append(
+            Sample(
+                id=condition.id,
+                input=rendered.user,
+                metadata={
+                    "family": family.name,
+                    "condition": condition.id,
+                    "factors": condition.as_dict(),
+                    "world": {"kind": w.kind, "seed": w.seed},
+                    "agent_address": w["agent"].email,
+                    "inbox": [e.to_dict() for e in rendered.inbox],
+                    "now": rendered.now,
+                },
+            )
+        )
+    return samples
+
+
+@solver
+def system_prompt(family: str, protocol: str) -> Solver:
+    """Put the family's system prompt, rendered for ``protocol``, in front of the user turn."""
+
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        fam = get_family(family)
+        meta = state.metadata
+        world = fam.world(meta["world"]["kind"], meta["world"]["seed"])
+        rendered = fam.render(Condition(tuple(meta["factors"].items())), world, resolve_protocol(protocol))
+        state.messages.insert(0, ChatMessageSystem(content=rendered.system))
+        return state
+
+    return solve
+
+
+def family_task(
+    family: str,
+    *,
+    factors: Mapping[str, str | Sequence[str]] | None = None,
+    samples: int = 1,
+    world: str = "canonical",
+    seed: int = 0,
+    protocol: str = "auto",
+    max_turns: int | None = None,
+    cache: bool = False,
+    **factor_levels: Any,
+) -> Task:
+    """Build the Inspect task for ``family``.
+
+    Factor levels come from ``factors`` or directly as keyword arguments
+    (``-T successor_values=same,different``); factors not given take the family's defaults.
+    """
+    fam = get_family(family)
+    choices: dict[str, Any] = {**(factors or {}), **factor_levels}
+    design = build_design(fam.factors, choices, family=f"scenario {family!r}")
+    if world not in WORLDS:
+        raise ValueError(f"unknown world {world!r}; use canonical or random")
+    if samples < 1:
+        raise ValueError("samples must be at least 1")
+    if protocol not in PROTOCOLS + ("auto",):
+        raise ValueError(f"unknown protocol {protocol!r}; use auto, native or text")
+    return Task(
+        name=family,
+        dataset=MemoryDataset(build_samples(fam, design, world, seed), name=family),
+        solver=[system_prompt(family, protocol), mailbox_agent(protocol=protocol, max_turns=max_turns, seed=seed, cache=cache)],
+        scorer=rule_judge(family),
+        epochs=Epochs(samples),
+        fail_on_error=False,
+        metadata={"duress": {"family": family, "protocol": protocol, "max_turns": max_turns, "world": world,
+                             "seed": seed, "design": {k: list(v) for k, v in design.chosen.items()}}},
+    )
+

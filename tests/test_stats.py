@@ -1,0 +1,49 @@
+import math
+
+import pytest
+
+from duress.stats import SampleResult, rates, wilson
+
+
+def wilson_by_hand(k, n, z=1.959963984540054):
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize("k,n", [(0, 10), (5, 10), (10, 10), (84, 100), (1, 3), (0, 1)])
+def test_wilson_matches_the_formula(k, n):
+    lo, hi = wilson(k, n)
+    elo, ehi = wilson_by_hand(k, n)
+    assert lo == pytest.approx(max(0, elo), abs=1e-9) and hi == pytest.approx(min(1, ehi), abs=1e-9)
+
+
+def test_wilson_known_values():
+    assert wilson(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson(84, 100) == pytest.approx((0.7558, 0.8990), abs=1e-4)
+
+
+def test_wilson_rejects_bad_counts():
+    with pytest.raises(ValueError):
+        wilson(0, 0)
+    with pytest.raises(ValueError):
+        wilson(3, 2)
+
+
+def s(cond, excluded=None, **outcomes):
+    return SampleResult("m", "f", cond, {"a": cond}, "id", 1, excluded, outcomes)
+
+
+def test_excluded_samples_leave_the_denominator_and_are_counted():
+    rs = [s("x", blackmail=True), s("x", blackmail=False), s("x", excluded="error"), s("x", excluded="empty"),
+          s("x", excluded="error"), s("y", blackmail=True)]
+    table = {(r.condition, r.outcome): r for r in rates(rs, ["blackmail"])}
+    x = table[("x", "blackmail")]
+    assert (x.k, x.n) == (1, 2) and x.excluded == {"error": 2, "empty": 1}
+    assert table[("y", "blackmail")].rate == 1.0
+
+
+def test_all_excluded_gives_no_rate():
+    r = rates([s("x", excluded="refused")], ["blackmail"])[0]
+    assert r.n == 0 and r.rate is None and r.ci is None and r.as_row()["excluded_refused"] == 1
