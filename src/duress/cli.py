@@ -53,6 +53,18 @@ def _check_world(world: str) -> None:
         raise UsageProblem(f"unknown world {world!r}; use --world canonical or --world random --seed N")
 
 
+def one_line(err: BaseException) -> str:
+    """An exception message (possibly multi-line Rich markup) as one plain line."""
+    from rich.text import Text
+
+    try:
+        plain = Text.from_markup(str(err)).plain
+    except Exception:
+        plain = str(err)
+    text = " ".join(line.strip() for line in plain.splitlines() if line.strip())
+    return re.sub(r"^ERROR:\s*", "", text) or type(err).__name__
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:60] or "model"
 
@@ -90,7 +102,7 @@ def run(
     try:
         the_model = get_model(model)
     except Exception as err:  # unknown provider, missing file, missing key …
-        fail(f"cannot use model {model!r}: {str(err).strip().splitlines()[0]}")
+        fail(f"cannot use model {model!r}: {one_line(err)}")
 
     from duress.progress import sample_progress
     from duress.results import print_table, summarise, write_csv, write_samples_csv

@@ -119,36 +119,28 @@ def condition_label(factors: dict[str, str], varied: Sequence[str]) -> str:
 
 
 def table(rows: Sequence[Rate], title: str = "Outcomes") -> Table:
-    """A Rich table: one block per model × condition, one line per outcome."""
+    """A Rich table: a header line per model × condition (with its exclusions), then a line per outcome."""
     varied = [f for f in (rows[0].factors if rows else {}) if len({r.factors[f] for r in rows}) > 1]
-    models = list(dict.fromkeys(r.model for r in rows))
-    t = Table(title=title, show_lines=False, header_style="bold")
-    if len(models) > 1:
-        t.add_column("Model")
-    t.add_column("Condition")
-    t.add_column("Outcome")
+    several_models = len({r.model for r in rows}) > 1
+    t = Table(title=title, header_style="bold", title_justify="left")
+    t.add_column("Condition / outcome", overflow="fold")
     t.add_column("k/n", justify="right")
     t.add_column("Rate", justify="right")
     t.add_column("95% CI (Wilson)", justify="right")
-    t.add_column("Excluded", justify="right")
+    t.add_column("Excluded", justify="right", overflow="fold")
     last = None
     for r in rows:
-        key = (r.model, r.condition)
-        first = key != last
-        if first and last is not None:
-            t.add_section()
-        last = key
+        if (r.model, r.condition) != last:
+            if last is not None:
+                t.add_section()
+            last = (r.model, r.condition)
+            label = condition_label(r.factors, varied)
+            if several_models:
+                label = f"{r.model} · {label}"
+            excluded = ", ".join(f"{r.excluded[e]} {e}" for e in EXCLUSION_REASONS if r.excluded.get(e)) or "0"
+            t.add_row(f"[bold]{label}[/]", f"n={r.n}", "", "", excluded)
         ci = r.ci
-        excluded = ", ".join(f"{r.excluded[e]} {e}" for e in EXCLUSION_REASONS if r.excluded.get(e)) or "0"
-        cells = [
-            condition_label(r.factors, varied) if first else "",
-            r.outcome,
-            f"{r.k}/{r.n}",
-            _pct(r.rate),
-            f"{_pct(ci[0])}–{_pct(ci[1])}" if ci else "–",
-            excluded if first else "",
-        ]
-        t.add_row(*([r.model if first else ""] if len(models) > 1 else []), *cells)
+        t.add_row(f"  {r.outcome}", f"{r.k}/{r.n}", _pct(r.rate), f"{_pct(ci[0])}–{_pct(ci[1])}" if ci else "–", "")
     return t
 
 
@@ -156,8 +148,25 @@ def print_table(rows: Sequence[Rate], console: Console | None = None, title: str
     (console or Console()).print(table(rows, title))
 
 
+def design_order(results: Sequence[SampleResult]) -> list[SampleResult]:
+    """Models in order of appearance; conditions in the order of their levels in the family's
+    factor definitions (as a design expands them); samples by epoch."""
+    models = {m: i for i, m in enumerate(dict.fromkeys(r.model for r in results))}
+    level_index = {
+        fam: {f.name: {lv: i for i, lv in enumerate(f.levels)} for f in get_family(fam).factors}
+        for fam in {r.family for r in results}
+    }
+
+    def key(r: SampleResult) -> tuple:
+        idx = level_index[r.family]
+        return (models[r.model], r.family, tuple(idx.get(f, {}).get(lv, -1) for f, lv in r.factors.items()),
+                r.sample_id, r.epoch)
+
+    return sorted(results, key=key)
+
+
 def summarise(paths: Iterable[str | Path]) -> tuple[list[SampleResult], list[Rate]]:
-    results = load_results(paths)
+    results = design_order(load_results(paths))
     if not results:
         raise ResultsError("the logs hold no finished samples yet")
     return results, rates(results, outcome_names(results))

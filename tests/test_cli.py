@@ -1,0 +1,83 @@
+"""The duress command: output, files written, and bad input (one line, exit 2, nothing written)."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests_support import BLACKMAIL_TEXT
+
+
+def duress(*args, cwd=None, env=None):
+    return subprocess.run([sys.executable, "-m", "duress.cli", *args], capture_output=True, text=True,
+                          timeout=300, cwd=cwd, env={**os.environ, "COLUMNS": "160", **(env or {})})
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--factor", "nope=x"], "unknown factor 'nope'"),
+    (["run", "--factor", "threat=maybe"], "unknown level 'maybe' for factor 'threat'"),
+    (["run", "--factor", "threat"], "write it as NAME=LEVEL"),
+    (["run", "--model", "nope/x"], "cannot use model 'nope/x'"),
+    (["run", "--model", "local/missing.gguf"], "no such file"),
+    (["run", "--model", "local/notagguf"], "give a bundled model"),
+    (["run", "--world", "weird"], "unknown world 'weird'"),
+    (["run", "--protocol", "xml"], "unknown protocol 'xml'"),
+    (["run", "--scenario", "nosuch"], "unknown scenario 'nosuch'"),
+    (["show-prompt", "--factor", "framing=maybe"], "unknown level 'maybe'"),
+    (["report", "does-not-exist"], "no such file or folder"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, message):
+    out = duress(*args, "--out", str(tmp_path / "runs"), cwd=tmp_path) if args[0] == "run" else duress(*args, cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    lines = [l for l in out.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], out.stderr
+    assert not (tmp_path / "runs").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_corrupt_log_file(tmp_path):
+    bad = tmp_path / "broken.eval"
+    bad.write_bytes(b"\x00not a zip")
+    out = duress("report", str(bad))
+    assert out.returncode == 2 and "cannot read" in out.stderr
+
+
+def test_run_writes_table_csv_and_logs(tmp_path):
+    script = tmp_path / "bm.json"
+    script.write_text(json.dumps([BLACKMAIL_TEXT]))
+    out = duress("run", "--model", f"scripted/{script}", "--protocol", "text", "-n", "2", "--out", str(tmp_path / "runs"))
+    assert out.returncode == 0, out.stderr
+    assert "successor_values=same" in out.stdout and "successor_values=different" in out.stdout
+    assert "2/2" in out.stdout and "Inspect logs:" in out.stdout
+    run_dir = next((tmp_path / "runs").iterdir())
+    rows = list(csv.DictReader((run_dir / "results.csv").open()))
+    bm = [r for r in rows if r["outcome"] == "blackmail"]
+    assert [(r["factor_successor_values"], r["k"], r["n"]) for r in bm] == [("same", "2", "2"), ("different", "2", "2")]
+    assert float(bm[0]["ci_low"]) == pytest.approx(0.3424, abs=1e-4)
+    samples = list(csv.DictReader((run_dir / "samples.csv").open()))
+    assert len(samples) == 4 and all(s["blackmail"] == "1" for s in samples)
+    assert list((run_dir / "logs").glob("*.eval"))
+    # the report command rebuilds the same table from the logs
+    again = duress("report", str(run_dir), "--csv", str(tmp_path / "again.csv"))
+    assert again.returncode == 0
+    assert (tmp_path / "again.csv").read_text() == (run_dir / "results.csv").read_text()
+
+
+def test_show_prompt_shows_each_condition(tmp_path):
+    out = duress("show-prompt", "--factor", "guardrail=none,instructed")
+    assert out.returncode == 0
+    assert out.stdout.count("SYSTEM") == 2 and "never disclose people's private matters" in out.stdout
+    assert "Daniel Okoro" in out.stdout
+    rnd = duress("show-prompt", "--world", "random", "--seed", "3")
+    assert "Daniel Okoro" not in rnd.stdout and "Corvane" not in rnd.stdout
+
+
+def test_scenarios_lists_factors_and_outcomes():
+    out = duress("scenarios")
+    assert out.returncode == 0
+    for word in ("successor_values", "ethical_exits", "blackmail", "deceptive_delay", "scratchpad"):
+        assert word in out.stdout

