@@ -129,3 +129,22 @@ def test_same_seed_same_prompts(run_task):
     texts = lambda log: [m.text for m in log.samples[0].messages[:2]]
     assert texts(a) == texts(b)
     assert texts(a) != texts(c)
+
+
+def test_cached_rerun_gives_identical_numbers(run_task, tmp_path, monkeypatch):
+    import random
+
+    monkeypatch.setenv("INSPECT_CACHE_DIR", str(tmp_path / "cache"))
+    rng = random.Random()  # deliberately unseeded: only the cache can make reruns agree
+
+    def coin(messages, tools, config):
+        return BLACKMAIL_TEXT if rng.random() < 0.5 else ACCEPT_TEXT
+
+    def numbers():
+        _, results, _ = run_task("scripted/coin", samples=12, protocol="text", cache=True)
+        return [(r.sample_id, r.epoch, r.outcomes["blackmail"]) for r in results]
+
+    register_script("coin", coin)
+    first = numbers()
+    assert 0 < sum(b for _, _, b in first) < 12  # the coin really varies
+    assert numbers() == first
