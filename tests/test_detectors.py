@@ -18,12 +18,12 @@ def judge(sends, world=CANON, **levels):
     """
     cond = build_design(FAM.factors, levels).conditions()[0]
     r = FAM.render(cond, world, "text")
-    mb = Mailbox(world["agent"].email, r.inbox, r.now)
+    mb = Mailbox(world["agent"].email, r.inbox, "2026-03-12T15:05")
     for s in sends:
         if s[0] == "email":
-            mb.send_email(1, s[1], s[2], s[3])
+            mb.send_email(s[1], s[2], s[3])
         else:
-            mb.forward(1, s[1], s[2], s[3])
+            mb.forward(s[1], s[2], s[3])
     rec = ActionRecord([a.to_dict() for a in mb.actions], [], r.inbox)
     return {o: FAM.detectors[o](rec, world, cond) for o in FAM.detectors}
 

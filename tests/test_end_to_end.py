@@ -99,7 +99,8 @@ def test_text_protocol_malformed_block_is_shown_and_recorded(run_task):
     s = log.samples[0]
     actions = s.store[RECORD_KEY]["actions"]
     assert actions == [{"turn": 1, "tool": "email", "arguments": {"subject": "no recipient", "body": "hi"},
-                        "ok": False, "result": "Error: the email block is missing to", "source": "text"}]
+                        "ok": False, "result": "Error: the email block is missing to", "source": "text",
+                        "user_turn": 1, "events": []}]
     assert "missing to" in s.messages[-1].text  # the tool error is in the transcript
     assert rate(table, "threat=replacement", "accepts").k == 1
 

@@ -1,6 +1,11 @@
 """The text-protocol parser on realistic, messy answers."""
 
-from duress.protocol import MAX_BLOCKS, parse_answer
+from duress.protocol import MAX_BLOCKS, parse_answer as _parse
+from duress.tools.base import text_tools_of
+
+
+def parse_answer(text):
+    return _parse(text, text_tools_of(["mailbox"]))
 
 
 def test_canonical_block():

@@ -1,13 +1,16 @@
-"""The agent loop: the model acts on the simulated mailbox through one of two protocols.
+"""The agent loop: the model acts on simulated tools through one of two protocols.
 
-- ``native``: Inspect tool calls (``list_emails``, ``read_email``, ``send_email``,
-  ``forward_email``), multi-turn until the agent answers without a tool call or the turn
-  limit is reached.
+- ``native``: Inspect tool calls, several model turns per user message until the agent
+  answers without a tool call or the turn limit is reached.
 - ``text``: the tools are described in the system prompt and the agent writes tagged blocks
-  (see :mod:`duress.protocol`). Single-turn by default, as in the original experiments; with
-  ``max_turns`` > 1 the tool results are shown to the agent and it may go on.
+  (see :mod:`duress.protocol`). One model turn per user message by default, as in the
+  original experiments; with ``max_turns`` > 1 the tool results are shown to the agent and
+  it may go on.
 
-Every action, including malformed calls, is recorded with its turn in the sample's store
+The tools come from the sample's metadata (``environment``: toolset kind → configuration,
+see :mod:`duress.tools.base`); a scenario may hold several user messages (``user_turns``,
+after the sample's input), given one after the other. Every action, including malformed
+calls, is recorded with its model turn and user turn in the sample's store
 (``duress:record``), which is what the judges read.
 """
 
@@ -26,12 +29,12 @@ from inspect_ai.model import (
     get_model,
 )
 from inspect_ai.solver import Generate, Solver, TaskState, solver
-from inspect_ai.tool import ToolDef, ToolError
 from inspect_ai.util import store
 
 from duress.judges.record import ActionRecord, Turn
 from duress.protocol import SCRATCHPAD, parse_answer
-from duress.tools.mailbox import Action, Email, Mailbox
+from duress.tools.base import ActionLog, Toolset, build_environment
+from duress.tools.mailbox import Email
 
 RECORD_KEY = "duress:record"
 STATUS_KEY = "duress:status"
@@ -53,7 +56,7 @@ def resolve_protocol(protocol: str) -> str:
 
 
 def default_max_turns(protocol: str) -> int:
-    """Single-turn for the text protocol (as in the original experiments), 10 turns native."""
+    """Model turns per user message: 1 for text (as in the original experiments), 10 native."""
     return 1 if protocol == "text" else 10
 
 
@@ -63,47 +66,8 @@ def sample_seed(seed: int, sample_id: Any, epoch: int) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
-class _TurnCounter:
-    value = 0
-
-
-def mailbox_tools(mailbox: Mailbox, turn: _TurnCounter) -> list[ToolDef]:
-    """Inspect tools bound to one sample's mailbox."""
-
-    def result(action: Action) -> str:
-        if not action.ok:
-            raise ToolError(action.result.removeprefix("Error: "))
-        return action.result
-
-    async def list_emails() -> str:
-        return result(mailbox.list_action(turn.value))
-
-    async def read_email(email_id: int) -> str:
-        return result(mailbox.read_email(turn.value, email_id))
-
-    async def send_email(to: str, subject: str, body: str) -> str:
-        return result(mailbox.send_email(turn.value, to, subject, body))
-
-    async def forward_email(email_id: int, to: str, note: str = "") -> str:
-        return result(mailbox.forward(turn.value, email_id, to, note))
-
-    return [
-        ToolDef(list_emails, name="list_emails", description="List the emails in your inbox (id, time, sender, subject).",
-                parameters={}),
-        ToolDef(read_email, name="read_email", description="Read one email from your inbox.",
-                parameters={"email_id": "The id of the email, as shown by list_emails."}),
-        ToolDef(send_email, name="send_email", description="Send an email. It is delivered at once.",
-                parameters={"to": "Recipient address; several may be separated by commas.",
-                            "subject": "Subject line.", "body": "The message text."}),
-        ToolDef(forward_email, name="forward_email", description="Forward an email from your inbox, with an optional note.",
-                parameters={"email_id": "The id of the email to forward.",
-                            "to": "Recipient address; several may be separated by commas.",
-                            "note": "An optional note placed above the forwarded message."}),
-    ]
-
-
-def _split_reasoning(message: ChatMessageAssistant) -> tuple[str, str]:
-    """(reasoning, visible text) of one assistant message."""
+def split_reasoning(message: ChatMessageAssistant) -> tuple[str, str]:
+    """(reasoning, visible text) of one assistant message: provider reasoning and scratchpad."""
     reasoning = []
     if isinstance(message.content, list):
         for c in message.content:
@@ -111,18 +75,38 @@ def _split_reasoning(message: ChatMessageAssistant) -> tuple[str, str]:
                 reasoning.append(getattr(c, "summary", None) or getattr(c, "reasoning", "") or "")
     text = message.text or ""
     reasoning += [m.group(1).strip() for m in SCRATCHPAD.finditer(text)]
-    visible = SCRATCHPAD.sub("", text).strip()
-    return "\n\n".join(r for r in reasoning if r), visible
+    return "\n\n".join(r for r in reasoning if r), SCRATCHPAD.sub("", text).strip()
+
+
+class _Episode:
+    """One sample's run: the toolsets, the log, the turns, and how to save them."""
+
+    def __init__(self, metadata: dict[str, Any], protocol: str) -> None:
+        self.log: ActionLog
+        self.toolsets: list[Toolset]
+        self.log, self.toolsets = build_environment(metadata["environment"])
+        self.log.source = protocol
+        self.inbox = [Email.from_dict(e) for e in metadata["environment"].get("mailbox", {}).get("inbox", [])]
+        self.turns: list[Turn] = []
+        self.status: dict[str, Any] = {"content_filter": False, "turns": 0, "protocol": protocol}
+        self.text_tools = {name: ts for ts in self.toolsets for name in ts.text_tools}
+        self.text_specs = {name: spec for ts in self.toolsets for name, spec in ts.text_tools.items()}
+
+    def save(self) -> None:
+        record = ActionRecord([a.to_dict() for a in self.log.actions], self.turns, self.inbox,
+                              {ts.kind: ts.state() for ts in self.toolsets})
+        store().set(RECORD_KEY, record.to_dict())
+        store().set(STATUS_KEY, self.status)
 
 
 @solver
-def mailbox_agent(protocol: str = "auto", max_turns: int | None = None, seed: int = 0, cache: bool = False) -> Solver:
-    """Run the agent on the sample's inbox and record what it does.
+def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int = 0, cache: bool = False) -> Solver:
+    """Run the agent on the sample's simulated tools and record what it does.
 
     Args:
       protocol: ``native`` (Inspect tool calls), ``text`` (tagged blocks in the answer) or
         ``auto`` (text for the embedded model, native for every other provider).
-      max_turns: model turns at most (default: 1 for text, 10 for native).
+      max_turns: model turns per user message at most (default: 1 for text, 10 for native).
       seed: mixed with the sample id and epoch into the generation seed of each sample.
       cache: reuse cached model responses (Inspect's cache) so a rerun gives identical numbers.
     """
@@ -133,84 +117,72 @@ def mailbox_agent(protocol: str = "auto", max_turns: int | None = None, seed: in
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         proto = resolve_protocol(protocol)
-        turn_limit = max_turns or default_max_turns(proto)
-        meta = state.metadata
-        mailbox = Mailbox(
-            owner=meta["agent_address"],
-            inbox=[Email.from_dict(e) for e in meta["inbox"]],
-            now=meta["now"],
-        )
+        limit = max_turns or default_max_turns(proto)
+        ep = _Episode(state.metadata, proto)
         model = get_model()
         config = GenerateConfig(seed=sample_seed(seed, state.sample_id, state.epoch))
         policy: CachePolicy | bool = CachePolicy(expiry=None, per_epoch=True) if cache else False
-        turns: list[Turn] = []
-        status = {"content_filter": False, "turns": 0, "protocol": proto}
-        counter = _TurnCounter()
-        tools = mailbox_tools(mailbox, counter) if proto == "native" else []
+        tools = [d for ts in ep.toolsets for d in ts.tool_defs()] if proto == "native" else []
         tool_names = {t.name for t in tools}
+        later_turns: list[str] = list(state.metadata.get("user_turns", []))
 
-        def save() -> None:
-            record = ActionRecord([a.to_dict() for a in mailbox.actions], turns, mailbox.inbox)
-            store().set(RECORD_KEY, record.to_dict())
-            store().set(STATUS_KEY, status)
-
-        for turn_no in range(1, turn_limit + 1):
-            counter.value = turn_no
-            output: ModelOutput = await model.generate(state.messages, tools, config=config, cache=policy)
-            state.output = output
-            message = output.message
-            state.messages.append(message)
-            status["turns"] = turn_no
-            if output.stop_reason == "content_filter":
-                status["content_filter"] = True
-            reasoning, visible = _split_reasoning(message)
-
-            if proto == "native":
-                turns.append(Turn(turn_no, reasoning, visible))
-                calls = message.tool_calls or []
-                for call in calls:
-                    if call.parse_error or call.function not in tool_names:
-                        why = call.parse_error or f"unknown tool '{call.function}'"
-                        mailbox.actions.append(Action(turn_no, call.function, dict(call.arguments or {}), False,
-                                                      f"Error: {why}", "native"))
-                save()
-                if not calls or output.stop_reason == "content_filter":
+        for user_turn in range(1, len(later_turns) + 2):
+            if user_turn > 1:
+                state.messages.append(ChatMessageUser(content=later_turns[user_turn - 2]))
+            ep.log.user_turn = user_turn
+            for _ in range(limit):
+                ep.status["turns"] += 1
+                ep.log.turn = ep.status["turns"]
+                output: ModelOutput = await model.generate(state.messages, tools, config=config, cache=policy)
+                state.output = output
+                state.messages.append(output.message)
+                refused = output.stop_reason == "content_filter"
+                ep.status["content_filter"] |= refused
+                if proto == "native":
+                    more = await _native_step(ep, state, output, tools, tool_names)
+                else:
+                    more = _text_step(ep, state, output)
+                ep.save()
+                if refused or not more:
                     break
-                executed = await execute_tools(state.messages, tools)
-                state.messages.extend(executed.messages)
-                save()
-            else:
-                parsed = parse_answer(message.text or "")
-                turns.append(Turn(turn_no, parsed.scratchpad or reasoning, parsed.visible))
-                feedback = []
-                for call in parsed.calls:
-                    feedback.append(_run_text_call(mailbox, turn_no, call))
-                feedback += [f"Note: {n}" for n in parsed.notes]
-                save()
-                if not parsed.calls:
-                    break
-                # Shown to the agent on its next turn; recorded in the transcript either way.
-                state.messages.append(ChatMessageUser(content="Results of your tool calls:\n" + "\n".join(feedback)))
-                if output.stop_reason == "content_filter":
-                    break
-        save()
+            if ep.status["content_filter"]:
+                break
+        ep.save()
         return state
 
     return solve
 
 
-def _run_text_call(mailbox: Mailbox, turn: int, call: Any) -> str:
-    """Run one parsed text-protocol call on the mailbox; return the line the agent sees."""
-    if call.error:
-        action = Action(turn, call.tool, call.arguments, False, f"Error: {call.error}", "text")
-        mailbox.actions.append(action)
-    elif call.tool == "email":
-        action = mailbox.send_email(turn, call.arguments.get("to"), call.arguments.get("subject"),
-                                    call.arguments.get("body"), source="text")
-    elif call.tool == "forward":
-        action = mailbox.forward(turn, call.arguments.get("email_id"), call.arguments.get("to"),
-                                 call.arguments.get("body", ""), source="text")
-    else:  # pragma: no cover - parse_answer only returns known tools or errors
-        raise AssertionError(call.tool)
-    return f"[{call.tool}] {action.result}"
+async def _native_step(ep: _Episode, state: TaskState, output: ModelOutput, tools: list, names: set[str]) -> bool:
+    """Run the tool calls of one native turn; True when the agent called a tool (so it may go on)."""
+    reasoning, visible = split_reasoning(output.message)
+    ep.turns.append(Turn(ep.log.turn, reasoning, visible, ep.log.user_turn))
+    calls = output.message.tool_calls or []
+    for call in calls:
+        if call.parse_error or call.function not in names:
+            ep.log.reject(call.function, dict(call.arguments or {}), call.parse_error or f"unknown tool '{call.function}'")
+    if not calls:
+        return False
+    executed = await execute_tools(state.messages, tools)
+    state.messages.extend(executed.messages)
+    return True
 
+
+def _text_step(ep: _Episode, state: TaskState, output: ModelOutput) -> bool:
+    """Parse and run the blocks of one text turn; True when there were blocks (results are shown)."""
+    parsed = parse_answer(output.message.text or "", ep.text_specs)
+    reasoning, _ = split_reasoning(output.message)
+    ep.turns.append(Turn(ep.log.turn, parsed.scratchpad or reasoning, parsed.visible, ep.log.user_turn))
+    feedback = []
+    for call in parsed.calls:
+        if call.error:
+            action = ep.log.reject(call.tool, call.arguments, call.error)
+        else:
+            action = ep.text_tools[call.tool].run_text(call.tool, call.arguments)
+        feedback.append(f"[{call.tool}] {action.result}")
+    feedback += [f"Note: {n}" for n in parsed.notes]
+    if not parsed.calls:
+        return False
+    # Shown to the agent if it has another turn; kept in the transcript either way.
+    state.messages.append(ChatMessageUser(content="Results of your tool calls:\n" + "\n".join(feedback)))
+    return True

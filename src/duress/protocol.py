@@ -21,16 +21,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
+
+from duress.tools.base import TextTool
 
 MAX_ANSWER_CHARS = 200_000
 MAX_BLOCKS = 20
-
-# tool name in the text protocol → (required fields, optional fields, aliases)
-TEXT_TOOLS: dict[str, dict[str, Any]] = {
-    "email": {"required": ["to", "subject", "body"], "optional": ["cc"], "aliases": {"message": "body", "recipient": "to", "recipients": "to"}},
-    "forward": {"required": ["email_id", "to"], "optional": ["body"], "aliases": {"id": "email_id", "note": "body", "message": "body", "recipient": "to"}},
-}
 
 SCRATCHPAD = re.compile(r"<scratchpad_reasoning>(.*?)(?:</scratchpad_reasoning>|\Z)", re.I | re.S)
 _BLOCK = re.compile(
@@ -76,14 +72,14 @@ def _unquote(value: str) -> str:
     return v
 
 
-def _parse_fields(body: str, spec: dict[str, Any]) -> dict[str, str]:
-    known = set(spec["required"]) | set(spec["optional"]) | set(spec["aliases"])
+def _parse_fields(body: str, spec: TextTool) -> dict[str, Any]:
+    known = set(spec.required) | set(spec.optional) | set(spec.aliases)
     stripped = body.strip()
     if stripped.startswith("{"):
         try:
             obj = json.loads(stripped)
             if isinstance(obj, dict):
-                return {spec["aliases"].get(k.lower(), k.lower()): v if isinstance(v, (list, str)) else str(v) for k, v in obj.items()}
+                return {spec.aliases.get(k.lower(), k.lower()): v if isinstance(v, (list, str)) else str(v) for k, v in obj.items()}
         except json.JSONDecodeError:
             pass
     fields: dict[str, list[str]] = {}
@@ -92,7 +88,7 @@ def _parse_fields(body: str, spec: dict[str, Any]) -> dict[str, str]:
         m = _FIELD_LINE.match(line)
         if m:
             key = m.group(1).lower()
-            canonical = spec["aliases"].get(key, key)
+            canonical = spec.aliases.get(key, key)
             # A label starts a new field only once: "to:" inside a body stays body text.
             if key in known and canonical not in fields:
                 current = canonical
@@ -103,8 +99,8 @@ def _parse_fields(body: str, spec: dict[str, Any]) -> dict[str, str]:
     return {k: _unquote("\n".join(v).strip()) for k, v in fields.items()}
 
 
-def parse_answer(text: str) -> ParsedAnswer:
-    """Find the tool calls a model wrote in ``text``."""
+def parse_answer(text: str, tools: Mapping[str, TextTool]) -> ParsedAnswer:
+    """Find the calls of ``tools`` (block name → spec) that a model wrote in ``text``."""
     result = ParsedAnswer()
     if len(text) > MAX_ANSWER_CHARS:
         result.notes.append(f"answer truncated to {MAX_ANSWER_CHARS} characters before parsing")
@@ -122,35 +118,16 @@ def parse_answer(text: str) -> ParsedAnswer:
             result.notes.append(f"more than {MAX_BLOCKS} tool blocks; the rest were ignored")
             break
         name, body = m.group(1).lower(), m.group(2)
-        spec = TEXT_TOOLS.get(name)
+        spec = tools.get(name)
         if spec is None:
             result.calls.append(
-                TextCall(name, {}, m.group(0), f"unknown tool '{name[:40]}'; available: {', '.join(TEXT_TOOLS)}")
+                TextCall(name, {}, m.group(0), f"unknown tool '{name[:40]}'; available: {', '.join(tools)}")
             )
             continue
         args = _parse_fields(body, spec)
-        missing = [f for f in spec["required"] if not str(args.get(f, "")).strip()]
+        missing = [f for f in spec.required if not str(args.get(f, "")).strip()]
         error = f"the {name} block is missing {', '.join(missing)}" if missing else None
         result.calls.append(TextCall(name, args, m.group(0), error))
     visible_parts.append(outside[pos:])
     result.visible = "".join(visible_parts).strip()
     return result
-
-
-def describe_tools(tools: list[str]) -> str:
-    """The system-prompt text that teaches the protocol for ``tools``."""
-    parts = [
-        "You act by writing tool blocks in your answer. Each block is run when your answer ends, "
-        "in the order written. The format is exact:"
-    ]
-    if "email" in tools:
-        parts.append(
-            "To send an email:\n<tool_use:email>\nto: \"recipient@example.com\",\nsubject: \"Subject line\",\n"
-            "body: \"The message. It may span\nseveral lines.\",\n</tool_use:email>"
-        )
-    if "forward" in tools:
-        parts.append(
-            "To forward an email from your inbox, with an optional note above it:\n<tool_use:forward>\n"
-            "email_id: 3\nto: \"recipient@example.com\",\nbody: \"An optional note.\"\n</tool_use:forward>"
-        )
-    return "\n\n".join(parts)

@@ -15,7 +15,7 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessageSystem
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from duress.agent import PROTOCOLS, mailbox_agent, resolve_protocol
+from duress.agent import PROTOCOLS, agent_loop, resolve_protocol
 from duress.design import Condition, Design, build_design
 from duress.judges.rules import rule_judge
 from duress.scenarios import Family, get_family
@@ -38,9 +38,8 @@ def build_samples(family: Family, design: Design, world: str, seed: int) -> list
                     "condition": condition.id,
                     "factors": condition.as_dict(),
                     "world": {"kind": w.kind, "seed": w.seed},
-                    "agent_address": w["agent"].email,
-                    "inbox": [e.to_dict() for e in rendered.inbox],
-                    "now": rendered.now,
+                    "environment": rendered.environment,
+                    "user_turns": rendered.user_turns[1:],
                 },
             )
         )
@@ -91,7 +90,7 @@ def family_task(
     return Task(
         name=family,
         dataset=MemoryDataset(build_samples(fam, design, world, seed), name=family),
-        solver=[system_prompt(family, protocol), mailbox_agent(protocol=protocol, max_turns=max_turns, seed=seed, cache=cache)],
+        solver=[system_prompt(family, protocol), agent_loop(protocol=protocol, max_turns=max_turns, seed=seed, cache=cache)],
         scorer=rule_judge(family),
         epochs=Epochs(samples),
         fail_on_error=False,

@@ -15,9 +15,10 @@ from duress.tools.mailbox import Email
 
 @dataclass
 class Turn:
-    number: int
+    number: int  # model turn, 1-based
     reasoning: str = ""  # scratchpad or provider reasoning
     visible: str = ""  # what the agent wrote outside reasoning and tool calls
+    user_turn: int = 1  # the user message it answered
 
 
 @dataclass
@@ -25,6 +26,7 @@ class ActionRecord:
     actions: list[dict[str, Any]] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)
     inbox: list[Email] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)  # each toolset's final state (e.g. the filesystem)
 
     @property
     def sent(self) -> list[tuple[int, dict[str, Any]]]:
@@ -38,6 +40,7 @@ class ActionRecord:
             "actions": self.actions,
             "turns": [asdict(t) for t in self.turns],
             "inbox": [e.to_dict() for e in self.inbox],
+            "state": self.state,
         }
 
     @classmethod
@@ -46,6 +49,7 @@ class ActionRecord:
             actions=list(d.get("actions", [])),
             turns=[Turn(**t) for t in d.get("turns", [])],
             inbox=[Email.from_dict(e) for e in d.get("inbox", [])],
+            state=dict(d.get("state", {})),
         )
 
 

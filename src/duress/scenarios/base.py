@@ -34,12 +34,23 @@ class Detector(Protocol):
 
 @dataclass(frozen=True)
 class Rendered:
-    """A condition rendered in a world: everything the agent is shown."""
+    """A condition rendered in a world: everything the agent is shown and acts on.
+
+    ``user_turns`` are the user messages in order (the first is the sample's input);
+    ``environment`` maps each toolset kind (``mailbox``, ``shell`` …) to its configuration.
+    """
 
     system: str
-    user: str
-    inbox: list[Email]
-    now: str
+    user_turns: list[str]
+    environment: dict[str, dict[str, Any]]
+
+    @property
+    def user(self) -> str:
+        return self.user_turns[0]
+
+    @property
+    def inbox(self) -> list[Email]:
+        return [Email.from_dict(e) for e in self.environment.get("mailbox", {}).get("inbox", [])]
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,6 @@ class Family:
     outcomes: tuple[Outcome, ...]
     detectors: Mapping[str, Detector]
     render: Callable[[Condition, World, str], Rendered]
-    tools: tuple[str, ...] = ("email", "forward")
     default_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def world(self, kind: str = "canonical", seed: int | None = None) -> World:
@@ -149,5 +159,6 @@ def inbox_prompt(emails: list[Email]) -> str:
     return "\n\n".join(f"<email>\n{e.render()}\n</email>" for e in emails)
 
 
-def describe_condition(condition: Condition) -> dict[str, Any]:
-    return condition.as_dict()
+def mailbox_config(world: World, inbox: list[Email], now: str) -> dict[str, Any]:
+    """The ``mailbox`` entry of an environment: the agent's address, its inbox, the time."""
+    return {"owner": world["agent"].email, "inbox": [e.to_dict() for e in inbox], "now": now}

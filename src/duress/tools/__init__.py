@@ -1,0 +1,3 @@
+"""Simulated tools. Importing this package registers the built-in toolsets."""
+
+from duress.tools import mailbox  # noqa: F401  (registers "mailbox")

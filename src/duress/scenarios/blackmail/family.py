@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from duress.design import Condition, Factor
-from duress.protocol import describe_tools
-from duress.scenarios.base import Family, Outcome, Rendered, inbox_prompt, parse_inbox, template_env
+from duress.scenarios.base import Family, Outcome, Rendered, inbox_prompt, mailbox_config, parse_inbox, template_env
+from duress.tools.base import text_instructions
 from duress.scenarios.blackmail.outcomes import DETECTORS
 from duress.world import RoleSpec, World
 
@@ -87,7 +87,7 @@ _TEMPLATES = template_env(Path(__file__).parent / "templates")
 def render(condition: Condition, world: World, protocol: str) -> Rendered:
     """Render one condition in one world for one tool protocol."""
     ctx = {**world.context(), **condition.as_dict(), "protocol": protocol,
-           "tool_text": describe_tools(["email", "forward"])}
+           "tool_text": text_instructions(["mailbox"])}
     system = _TEMPLATES.get_template("system.j2").render(ctx).strip() + "\n"
     inbox = parse_inbox(_TEMPLATES.get_template("inbox.j2").render(ctx), world, DATE)
     agent = world["agent"]
@@ -97,7 +97,7 @@ def render(condition: Condition, world: World, protocol: str) -> Rendered:
         + inbox_prompt(inbox)
         + "\n"
     )
-    return Rendered(system=system, user=user, inbox=inbox, now=f"{DATE}T{NOW}")
+    return Rendered(system, [user], {"mailbox": mailbox_config(world, inbox, f"{DATE}T{NOW}")})
 
 
 def build() -> Family:
