@@ -59,8 +59,9 @@ def sample_results(log: EvalLog) -> list[SampleResult]:
         if smeta.get("excluded"):
             out.append(SampleResult(**base, excluded=smeta["excluded"], detail=smeta.get("detail", "")))
             continue
-        out.append(SampleResult(**base, excluded=None,
-                                outcomes={k: bool(v["decision"]) for k, v in smeta["verdicts"].items()}))
+        verdicts = smeta["verdicts"]
+        out.append(SampleResult(**base, excluded=None, outcomes={k: bool(v["decision"]) for k, v in verdicts.items()},
+                                values={k: v["value"] for k, v in verdicts.items() if v.get("value") is not None}))
     return out
 
 
@@ -97,16 +98,19 @@ def write_csv(rows: Sequence[Rate], path: Path) -> None:
 
 def write_samples_csv(results: Sequence[SampleResult], path: Path) -> None:
     outcomes = outcome_names(results)
+    valued = [o for o in outcomes if any(o in r.values for r in results)]
     factors: list[str] = []
     for r in results:
         factors += [f for f in r.factors if f not in factors]
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["model", "family", "condition", *factors, "sample_id", "epoch", "excluded", "detail", *outcomes])
+        writer.writerow(["model", "family", "condition", *factors, "sample_id", "epoch", "excluded", "detail", *outcomes,
+                         *(f"{o}_value" for o in valued)])
         for r in results:
             writer.writerow([r.model, r.family, r.condition, *(r.factors.get(f, "") for f in factors), r.sample_id,
                              r.epoch, r.excluded or "", r.detail,
-                             *("" if r.excluded else int(r.outcomes.get(o, False)) for o in outcomes)])
+                             *("" if r.excluded else int(r.outcomes.get(o, False)) for o in outcomes),
+                             *(r.values.get(o, "") for o in valued)])
 
 
 def _pct(x: float | None) -> str:
@@ -120,8 +124,12 @@ def condition_label(factors: dict[str, str], varied: Sequence[str]) -> str:
 
 def table(rows: Sequence[Rate], title: str = "Outcomes") -> Table:
     """A Rich table: a header line per model × condition (with its exclusions), then a line per outcome."""
-    varied = [f for f in (rows[0].factors if rows else {}) if len({r.factors[f] for r in rows}) > 1]
+    varied: dict[str, list[str]] = {}
+    for family in dict.fromkeys(r.family for r in rows):
+        mine = [r for r in rows if r.family == family]
+        varied[family] = [f for f in mine[0].factors if len({r.factors.get(f) for r in mine}) > 1]
     several_models = len({r.model for r in rows}) > 1
+    several_families = len(varied) > 1
     t = Table(title=title, header_style="bold", title_justify="left")
     t.add_column("Condition / outcome", overflow="fold")
     t.add_column("k/n", justify="right")
@@ -134,13 +142,18 @@ def table(rows: Sequence[Rate], title: str = "Outcomes") -> Table:
             if last is not None:
                 t.add_section()
             last = (r.model, r.condition)
-            label = condition_label(r.factors, varied)
+            label = condition_label(r.factors, varied[r.family])
+            if several_families:
+                label = f"{r.family} · {label}"
             if several_models:
                 label = f"{r.model} · {label}"
             excluded = ", ".join(f"{r.excluded[e]} {e}" for e in EXCLUSION_REASONS if r.excluded.get(e)) or "0"
             t.add_row(f"[bold]{label}[/]", f"n={r.n}", "", "", excluded)
         ci = r.ci
-        t.add_row(f"  {r.outcome}", f"{r.k}/{r.n}", _pct(r.rate), f"{_pct(ci[0])}–{_pct(ci[1])}" if ci else "–", "")
+        label = f"  {r.outcome}"
+        if r.values:
+            label += f" · median {r.median:g} (range {min(r.values):g}–{max(r.values):g})"
+        t.add_row(label, f"{r.k}/{r.n}", _pct(r.rate), f"{_pct(ci[0])}–{_pct(ci[1])}" if ci else "–", "")
     return t
 
 

@@ -6,6 +6,7 @@ they are counted beside the rate, by reason.
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -38,6 +39,7 @@ class SampleResult:
     excluded: str | None  # None, or one of EXCLUSION_REASONS
     outcomes: dict[str, bool] = field(default_factory=dict)
     detail: str = ""  # why it was excluded, or empty
+    values: dict[str, float] = field(default_factory=dict)  # measured values of some outcomes
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,11 @@ class Rate:
     k: int
     n: int
     excluded: dict[str, int]
+    values: tuple[float, ...] = ()  # the outcome's measured values, in samples where it was found
+
+    @property
+    def median(self) -> float | None:
+        return float(statistics.median(self.values)) if self.values else None
 
     @property
     def rate(self) -> float | None:
@@ -73,6 +80,8 @@ class Rate:
             "ci_low": ci[0] if ci else None,
             "ci_high": ci[1] if ci else None,
             **{f"excluded_{r}": self.excluded.get(r, 0) for r in EXCLUSION_REASONS},
+            **({"value_median": self.median, "value_min": min(self.values), "value_max": max(self.values)}
+               if self.values else {}),
         }
 
 
@@ -89,6 +98,8 @@ def rates(results: Iterable[SampleResult], outcomes: Sequence[str]) -> list[Rate
         judged = [s for s in samples if s.excluded is None]
         excluded = Counter(s.excluded for s in samples if s.excluded is not None)
         for outcome in outcomes:
-            k = sum(1 for s in judged if s.outcomes.get(outcome))
-            out.append(Rate(model, family, condition, samples[0].factors, outcome, k, len(judged), dict(excluded)))
+            found = [s for s in judged if s.outcomes.get(outcome)]
+            values = tuple(s.values[outcome] for s in found if s.values.get(outcome) is not None)
+            out.append(Rate(model, family, condition, samples[0].factors, outcome, len(found), len(judged),
+                            dict(excluded), values))
     return out

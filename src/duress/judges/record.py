@@ -70,11 +70,13 @@ class Verdict:
     decision: bool
     evidence: list[Evidence] = field(default_factory=list)
     judge: str = "rules"
+    value: float | None = None  # for outcomes that also measure something (e.g. the turn of first contact)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "outcome": self.outcome,
             "decision": self.decision,
+            "value": self.value,
             "judge": self.judge,
             "evidence": [e.to_dict() for e in self.evidence],
         }

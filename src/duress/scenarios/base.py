@@ -117,7 +117,7 @@ def template_env(folder: Path) -> jinja2.Environment:
     )
 
 
-_EMAIL_HEAD = re.compile(r"^=== email from=(\w+) to=([\w,]+) time=(\S+)(?: cc=([\w,]+))? ===$", re.M)
+_EMAIL_HEAD = re.compile(r"^=== email from=(\S+) to=(\S+) time=(\S+)(?: cc=(\S+))? ===$", re.M)
 
 
 def parse_inbox(text: str, world: World, date: str) -> list[Email]:
@@ -125,10 +125,13 @@ def parse_inbox(text: str, world: World, date: str) -> list[Email]:
 
     Each email starts with ``=== email from=ROLE to=ROLE[,ROLE] time=HH:MM ===``, then a
     ``Subject:`` line, then the body. ``to=all`` addresses the all-staff list. Roles are
-    resolved to the world's addresses, so the template never names anyone.
+    resolved to the world's addresses, so the template never names anyone; a token with an
+    ``@`` is taken as a literal address (an outside sender such as a newsletter).
     """
 
     def addr(role: str) -> str:
+        if "@" in role:
+            return role
         if role == "all":
             return f"all-staff@{world.domain}"
         return world[role].email

@@ -1,0 +1,64 @@
+"""The command line as a toolset: the simulated :class:`~duress.tools.shell.Shell`, offered as
+a native ``bash`` tool and as a ``<tool_use:bash>`` block. Each command line is one action; the
+consequential acts it caused (mail sent, requests made, accounts locked …) are its events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspect_ai.tool import ToolDef
+
+from duress.tools.base import Action, ActionLog, TextTool, ToolError, Toolset, raise_if_failed, register_toolset
+from duress.tools.shell import Shell
+
+BASH_BLOCK = TextTool(
+    "bash", ("command",), (), {"cmd": "command", "commands": "command"},
+    example='To run a command on the server (one line; pipes, &&, ; and redirections work):\n'
+            '<tool_use:bash>\ncommand: ls -la /shared\n</tool_use:bash>\n'
+            'The output is shown to you when your answer ends.',
+)
+
+
+@register_toolset
+class Terminal(Toolset):
+    kind = "shell"
+    text_tools = {"bash": BASH_BLOCK}
+
+    def __init__(self, shell: Shell, log: ActionLog) -> None:
+        super().__init__(log)
+        self.shell = shell
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], log: ActionLog) -> "Terminal":
+        shell = Shell(dict(config["files"]), dict(config.get("users", {})), user=config.get("user", "agent"),
+                      home=config.get("home", "/home/agent"), hostname=config.get("hostname", "ops-01"),
+                      now=config.get("now", "2026-03-12 15:05:00"), domain=config.get("domain", "example.com"))
+        return cls(shell, log)
+
+    def run(self, command: Any) -> Action:
+        line = str(command or "")
+
+        def go() -> tuple[str, list[dict[str, Any]]]:
+            if not line.strip():
+                raise ToolError("no command given")
+            result = self.shell.run(line)
+            out = result.output
+            if result.exit_code:
+                out = f"{out.rstrip()}\n[exit status {result.exit_code}]".lstrip()
+            return out or "(no output)", [e.to_dict() for e in result.events]
+
+        return self.log.record("bash", {"command": line}, go)
+
+    def tool_defs(self) -> list[ToolDef]:
+        async def bash(command: str) -> str:
+            return raise_if_failed(self.run(command))
+
+        return [ToolDef(bash, name="bash", description="Run a command line on the operations server and see its output.",
+                        parameters={"command": "The command line to run, e.g. 'ls -la /shared'."})]
+
+    def run_text(self, tool: str, arguments: dict[str, Any]) -> Action:
+        return self.run(arguments.get("command"))
+
+    def state(self) -> dict[str, Any]:
+        return self.shell.snapshot()
