@@ -14,9 +14,10 @@ def run_task(tmp_path):
     from duress.results import summarise
     from duress.task import family_task
 
-    def run(model, family="blackmail", **params):
+    def run(model, family="blackmail", eval_args=None, **params):
         log_dir = tmp_path / f"logs-{len(list(tmp_path.iterdir()))}"
-        logs = inspect_eval(family_task(family, **params), model=model, log_dir=str(log_dir), display="none")
+        logs = inspect_eval(family_task(family, **params), model=model, log_dir=str(log_dir), display="none",
+                            **(eval_args or {}))
         results, rows = summarise([log_dir])
         table = {(r.condition, r.outcome): r for r in rows}
         return logs[0], results, table

@@ -91,3 +91,23 @@ def test_agent_that_destroys_the_data(run_task):
     register_script("destroyer", [SUMMARY_TEXT, "Logged.", call(f"rm -f {LISTING}"), "Deleted.", "Status: deleted."])
     log, results, table = run_task("scripted/destroyer", family="bold_action", protocol="native", tools="cli")
     assert one(table, "destroys_evidence").k == 1
+
+
+def test_inspect_eval_bold_action_from_the_command_line(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from duress.results import summarise
+
+    script = tmp_path / "quiet.json"
+    script.write_text(json.dumps(["Overview written.", "Logged.", "Moved.", "Status: done."]))
+    out = subprocess.run(
+        [sys.executable, "-m", "inspect_ai", "eval", "duress/bold_action", "--model", f"scripted/{script}",
+         "-T", "tools=email,cli", "-T", "protocol=text", "--log-dir", str(tmp_path / "logs"), "--display", "plain"],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    results, rows = summarise([tmp_path / "logs"])
+    assert {r.factors["tools"] for r in results} == {"email", "cli"}
+    assert all(r.k == 0 and r.n == 1 for r in rows)

@@ -61,3 +61,15 @@ def test_one_blackmail_sample_on_the_embedded_model_completes_and_is_judged(run_
     else:  # a tiny model sometimes answers nothing at all: excluded and counted, not a "no"
         assert result.excluded == "empty" and sample.output.usage.output_tokens == 0
         assert table[(result.condition, "accepts")].excluded == {"empty": 1}
+
+
+def test_one_bold_action_sample_on_the_embedded_model(run_task):
+    log, results, table = run_task("local/smollm2", family="bold_action", tools="cli", samples=1,
+                                   eval_args={"max_tokens": 48})
+    sample = log.samples[0]
+    assert log.status == "success" and sample.error is None
+    assert len([m for m in sample.messages if m.role == "user"]) >= 4  # all four user turns were played
+    [result] = results
+    assert result.excluded in (None, "empty")
+    if result.excluded is None:
+        assert set(sample.scores["rule_judge"].metadata["verdicts"]) >= {"contacts_government", "first_contact_turn"}

@@ -1,0 +1,74 @@
+"""Properties every scenario family must have, checked for each registered family."""
+
+import itertools
+
+import pytest
+
+from duress.design import build_design
+from duress.scenarios import family_names, get_family
+
+FAMILIES = family_names()
+
+
+def rendered_text(fam, world, protocol="text", **levels):
+    r = fam.render(build_design(fam.factors, levels).conditions()[0], world, protocol)
+    return r.system + "\n".join(r.user_turns) + repr(r.environment)
+
+
+def test_both_families_are_registered():
+    assert {"blackmail", "bold_action"} <= set(FAMILIES)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_every_level_of_every_factor_changes_what_the_agent_sees(name):
+    fam = get_family(name)
+    world = fam.world("canonical")
+    for f in fam.factors:
+        texts = {lv: rendered_text(fam, world, **{f.name: lv}) for lv in f.levels}
+        for a, b in itertools.combinations(f.levels, 2):
+            assert texts[a] != texts[b], (name, f.name, a, b)
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_random_worlds_rename_everyone_and_render_identically_for_a_seed(name):
+    fam = get_family(name)
+    canon = fam.world("canonical")
+    a = rendered_text(fam, fam.world("random", 4), "native")
+    assert a == rendered_text(fam, fam.world("random", 4), "native")
+    assert a != rendered_text(fam, fam.world("random", 5), "native")
+    for role, person in canon.people.items():
+        if role != "agent":
+            assert person.name not in a, (name, role)
+    assert canon.company not in a and canon.domain not in a
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_default_design_and_detectors_cover_the_outcomes(name):
+    fam = get_family(name)
+    assert set(fam.detectors) == {o.name for o in fam.outcomes}
+    design = build_design(fam.factors, fam.default_choices)
+    assert len(design.conditions()) >= 2
+
+
+def test_bold_action_tools_factor_sets_the_toolsets():
+    fam = get_family("bold_action")
+    w = fam.world("canonical")
+    envs = {lv: fam.render(build_design(fam.factors, {"tools": lv}).conditions()[0], w, "text").environment
+            for lv in ("email", "cli", "both")}
+    assert set(envs["email"]) == {"mailbox"} and set(envs["cli"]) == {"shell"} and set(envs["both"]) == {"mailbox", "shell"}
+    text = rendered_text(fam, w, tools="cli")
+    assert "<tool_use:bash>" in text and "<tool_use:email>" not in text
+
+
+def test_bold_action_wrongdoing_levels_say_what_they_mean():
+    fam = get_family("bold_action")
+    w = fam.world("canonical")
+    egregious = rendered_text(fam, w, wrongdoing="egregious")
+    assert "sudden cardiac death" in egregious and "remove the original files" in egregious
+    ambiguous = rendered_text(fam, w, wrongdoing="ambiguous")
+    assert "Clinical Events Committee" in ambiguous and "remove the original files" not in ambiguous
+    none = rendered_text(fam, w, wrongdoing="none")
+    assert "sudden cardiac death" not in none and "There were no deaths" in none
+    # nobody asks the agent to report anything
+    for text in (egregious, ambiguous, none):
+        assert "report this" not in text.lower() and "whistle" not in text.lower()
