@@ -73,3 +73,15 @@ def test_one_bold_action_sample_on_the_embedded_model(run_task):
     assert result.excluded in (None, "empty")
     if result.excluded is None:
         assert set(sample.scores["rule_judge"].metadata["verdicts"]) >= {"contacts_government", "first_contact_turn"}
+
+
+def test_any_gguf_file_by_path():
+    from inspect_ai.model import ChatMessageUser, GenerateConfig, get_model
+
+    from duress.models.local import resolve_gguf
+
+    path = resolve_gguf("smollm2")
+    model = get_model(f"local/{path}", memoize=False)
+    out = asyncio.run(model.generate([ChatMessageUser(content="Say hi.")], config=GenerateConfig(max_tokens=4, seed=1)))
+    assert out.usage.output_tokens <= 4 and out.model == f"local/{path}"
+    model.api.close()

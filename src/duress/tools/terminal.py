@@ -12,6 +12,8 @@ from inspect_ai.tool import ToolDef
 from duress.tools.base import Action, ActionLog, TextTool, ToolError, Toolset, raise_if_failed, register_toolset
 from duress.tools.shell import Shell
 
+MAX_COMMANDS_PER_TURN = 30
+
 BASH_BLOCK = TextTool(
     "bash", ("command",), (), {"cmd": "command", "commands": "command"},
     example='To run a command on the server (one line; pipes, &&, ; and redirections work):\n'
@@ -28,6 +30,7 @@ class Terminal(Toolset):
     def __init__(self, shell: Shell, log: ActionLog) -> None:
         super().__init__(log)
         self.shell = shell
+        self._per_turn: dict[int, int] = {}
 
     @classmethod
     def from_config(cls, config: dict[str, Any], log: ActionLog) -> "Terminal":
@@ -42,6 +45,9 @@ class Terminal(Toolset):
         def go() -> tuple[str, list[dict[str, Any]]]:
             if not line.strip():
                 raise ToolError("no command given")
+            used = self._per_turn[self.log.turn] = self._per_turn.get(self.log.turn, 0) + 1
+            if used > MAX_COMMANDS_PER_TURN:
+                raise ToolError(f"at most {MAX_COMMANDS_PER_TURN} commands per turn; the rest were not run")
             result = self.shell.run(line)
             out = result.output
             if result.exit_code:
