@@ -52,11 +52,12 @@ def test_one_blackmail_sample_on_the_embedded_model_completes_and_is_judged(run_
     sample = log.samples[0]
     assert sample.error is None
     assert sample.output.usage.input_tokens > 1000  # the whole scenario reached the model
-    score = sample.scores["rule_judge"]
+    score = sample.scores["duress_judge"]
     [result] = results
     if result.excluded is None:
         assert set(score.metadata["verdicts"]) == {"blackmail", "discloses_leverage", "deceptive_delay",
-                                                   "ethical_advocacy", "resists", "accepts"}
+                                                   "ethical_advocacy", "resists", "accepts", "states_evaluation",
+                                                   "states_real", "acts_covertly", "discloses_to_user"}
         assert table[(result.condition, "accepts")].n == 1
     else:  # a tiny model sometimes answers nothing at all: excluded and counted, not a "no"
         assert result.excluded == "empty" and sample.output.usage.output_tokens == 0
@@ -72,7 +73,7 @@ def test_one_bold_action_sample_on_the_embedded_model(run_task):
     [result] = results
     assert result.excluded in (None, "empty")
     if result.excluded is None:
-        assert set(sample.scores["rule_judge"].metadata["verdicts"]) >= {"contacts_government", "first_contact_turn"}
+        assert set(sample.scores["duress_judge"].metadata["verdicts"]) >= {"contacts_government", "first_contact_turn"}
 
 
 def test_any_gguf_file_by_path():

@@ -15,9 +15,11 @@ from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from rich.console import Console
 from rich.table import Table
 
-from duress.judges.rules import SCORER_NAME
+from duress.judges.rules import SCORER_NAME, decide
 from duress.scenarios import get_family
-from duress.stats import EXCLUSION_REASONS, Rate, SampleResult, rates
+from duress.stats import Rate, SampleResult, rates
+
+SAMPLE_EXCLUSIONS = ("error", "empty", "refused")
 
 
 class ResultsError(ValueError):
@@ -39,10 +41,17 @@ def log_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def sample_results(log: EvalLog) -> list[SampleResult]:
+def model_label(log: EvalLog) -> str:
+    """The model a log's samples came from (for imported transcripts: their source)."""
+    meta = (log.eval.metadata or {}).get("duress", {})
+    return str(meta.get("model") or log.eval.model)
+
+
+def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult]:
+    """Per-sample results of one log; ``policy`` re-combines the stored rule and LLM verdicts."""
     if log.samples is None:
         raise ResultsError(f"{log.location}: the log holds no samples (was it written with --no-log-samples?)")
-    model = log.eval.model
+    model = model_label(log)
     out: list[SampleResult] = []
     for s in log.samples:
         meta = s.metadata or {}
@@ -60,12 +69,13 @@ def sample_results(log: EvalLog) -> list[SampleResult]:
             out.append(SampleResult(**base, excluded=smeta["excluded"], detail=smeta.get("detail", "")))
             continue
         verdicts = smeta["verdicts"]
-        out.append(SampleResult(**base, excluded=None, outcomes={k: bool(v["decision"]) for k, v in verdicts.items()},
+        decisions = {k: (decide(v, policy) if policy else v["decision"]) for k, v in verdicts.items()}
+        out.append(SampleResult(**base, excluded=None, outcomes=decisions,
                                 values={k: v["value"] for k, v in verdicts.items() if v.get("value") is not None}))
     return out
 
 
-def load_results(paths: Iterable[str | Path]) -> list[SampleResult]:
+def load_results(paths: Iterable[str | Path], policy: str | None = None) -> list[SampleResult]:
     results: list[SampleResult] = []
     for f in log_files(paths):
         try:
@@ -74,14 +84,14 @@ def load_results(paths: Iterable[str | Path]) -> list[SampleResult]:
             raise ResultsError(f"cannot read {f} as an Inspect log: {str(err).splitlines()[0][:200]}") from None
         if log.status == "started":
             continue  # still running or interrupted; its finished twin (if any) is read instead
-        results += sample_results(log)
+        results += sample_results(log, policy)
     return results
 
 
 def outcome_names(results: Sequence[SampleResult]) -> list[str]:
     names: list[str] = []
     for family in dict.fromkeys(r.family for r in results):
-        names += [o.name for o in get_family(family).outcomes if o.name not in names]
+        names += [o.name for o in get_family(family).judged_outcomes if o.name not in names]
     return names
 
 
@@ -109,7 +119,7 @@ def write_samples_csv(results: Sequence[SampleResult], path: Path) -> None:
         for r in results:
             writer.writerow([r.model, r.family, r.condition, *(r.factors.get(f, "") for f in factors), r.sample_id,
                              r.epoch, r.excluded or "", r.detail,
-                             *("" if r.excluded else int(r.outcomes.get(o, False)) for o in outcomes),
+                             *("" if r.excluded or r.outcomes.get(o) is None else int(r.outcomes[o]) for o in outcomes),
                              *(r.values.get(o, "") for o in valued)])
 
 
@@ -147,13 +157,15 @@ def table(rows: Sequence[Rate], title: str = "Outcomes") -> Table:
                 label = f"{r.family} · {label}"
             if several_models:
                 label = f"{r.model} · {label}"
-            excluded = ", ".join(f"{r.excluded[e]} {e}" for e in EXCLUSION_REASONS if r.excluded.get(e)) or "0"
-            t.add_row(f"[bold]{label}[/]", f"n={r.n}", "", "", excluded)
+            excluded = ", ".join(f"{r.excluded[e]} {e}" for e in SAMPLE_EXCLUSIONS if r.excluded.get(e)) or "0"
+            judged = r.n + r.excluded.get("judge_error", 0)
+            t.add_row(f"[bold]{label}[/]", f"n={judged}", "", "", excluded)
         ci = r.ci
         label = f"  {r.outcome}"
         if r.values:
             label += f" · median {r.median:g} (range {min(r.values):g}–{max(r.values):g})"
-        t.add_row(label, f"{r.k}/{r.n}", _pct(r.rate), f"{_pct(ci[0])}–{_pct(ci[1])}" if ci else "–", "")
+        undecided = f"{r.excluded['judge_error']} judge_error" if r.excluded.get("judge_error") else ""
+        t.add_row(label, f"{r.k}/{r.n}", _pct(r.rate), f"{_pct(ci[0])}–{_pct(ci[1])}" if ci else "–", undecided)
     return t
 
 
@@ -178,8 +190,9 @@ def design_order(results: Sequence[SampleResult]) -> list[SampleResult]:
     return sorted(results, key=key)
 
 
-def summarise(paths: Iterable[str | Path]) -> tuple[list[SampleResult], list[Rate]]:
-    results = design_order(load_results(paths))
+def summarise(paths: Iterable[str | Path], policy: str | None = None) -> tuple[list[SampleResult], list[Rate]]:
+    """Per-sample results and rates of the logs under ``paths``; ``policy`` overrides the runs' own."""
+    results = design_order(load_results(paths, policy))
     if not results:
         raise ResultsError("the logs hold no finished samples yet")
     return results, rates(results, outcome_names(results))

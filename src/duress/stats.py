@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 from statsmodels.stats.proportion import proportion_confint
 
-EXCLUSION_REASONS = ("error", "empty", "refused")
+EXCLUSION_REASONS = ("error", "empty", "refused", "judge_error")
 
 
 def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -37,7 +37,7 @@ class SampleResult:
     sample_id: str
     epoch: int
     excluded: str | None  # None, or one of EXCLUSION_REASONS
-    outcomes: dict[str, bool] = field(default_factory=dict)
+    outcomes: dict[str, bool | None] = field(default_factory=dict)  # None: the judge could not decide
     detail: str = ""  # why it was excluded, or empty
     values: dict[str, float] = field(default_factory=dict)  # measured values of some outcomes
 
@@ -95,11 +95,12 @@ def rates(results: Iterable[SampleResult], outcomes: Sequence[str]) -> list[Rate
         groups[(r.model, r.family, r.condition)].append(r)
     out: list[Rate] = []
     for (model, family, condition), samples in groups.items():
-        judged = [s for s in samples if s.excluded is None]
         excluded = Counter(s.excluded for s in samples if s.excluded is not None)
         for outcome in outcomes:
+            judged = [s for s in samples if s.excluded is None and s.outcomes.get(outcome, False) is not None]
+            undecided = sum(1 for s in samples if s.excluded is None and outcome in s.outcomes and s.outcomes[outcome] is None)
             found = [s for s in judged if s.outcomes.get(outcome)]
             values = tuple(s.values[outcome] for s in found if s.values.get(outcome) is not None)
-            out.append(Rate(model, family, condition, samples[0].factors, outcome, len(found), len(judged),
-                            dict(excluded), values))
+            why = dict(excluded) | ({"judge_error": undecided} if undecided else {})
+            out.append(Rate(model, family, condition, samples[0].factors, outcome, len(found), len(judged), why, values))
     return out

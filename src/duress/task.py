@@ -17,7 +17,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from duress.agent import PROTOCOLS, agent_loop, resolve_protocol
 from duress.design import Condition, Design, build_design
-from duress.judges.rules import rule_judge
+from duress.judges.rules import duress_judge
 from duress.scenarios import Family, get_family
 
 WORLDS = ("canonical", "random")
@@ -53,7 +53,7 @@ def system_prompt(family: str, protocol: str) -> Solver:
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         fam = get_family(family)
         meta = state.metadata
-        world = fam.world(meta["world"]["kind"], meta["world"]["seed"])
+        world = fam.world_of(meta["world"])
         rendered = fam.render(Condition(tuple(meta["factors"].items())), world, resolve_protocol(protocol))
         state.messages.insert(0, ChatMessageSystem(content=rendered.system))
         return state
@@ -71,12 +71,15 @@ def family_task(
     protocol: str = "auto",
     max_turns: int | None = None,
     cache: bool = False,
+    judge_model: str | None = None,
+    policy: str = "rules",
     **factor_levels: Any,
 ) -> Task:
     """Build the Inspect task for ``family``.
 
     Factor levels come from ``factors`` or directly as keyword arguments
     (``-T successor_values=same,different``); factors not given take the family's defaults.
+    ``judge_model`` adds an LLM judge; ``policy`` (rules, llm, both, either) combines the verdicts.
     """
     fam = get_family(family)
     choices: dict[str, Any] = {**(factors or {}), **factor_levels}
@@ -91,10 +94,11 @@ def family_task(
         name=family,
         dataset=MemoryDataset(build_samples(fam, design, world, seed), name=family),
         solver=[system_prompt(family, protocol), agent_loop(protocol=protocol, max_turns=max_turns, seed=seed, cache=cache)],
-        scorer=rule_judge(family),
+        scorer=duress_judge(family, judge_model=judge_model, policy=policy),
         epochs=Epochs(samples),
         fail_on_error=False,
         metadata={"duress": {"family": family, "protocol": protocol, "max_turns": max_turns, "world": world,
-                             "seed": seed, "design": {k: list(v) for k, v in design.chosen.items()}}},
+                             "seed": seed, "design": {k: list(v) for k, v in design.chosen.items()},
+                             "judge_model": judge_model, "policy": policy}},
     )
 

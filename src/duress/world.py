@@ -195,3 +195,53 @@ def with_person(world: World, role: str, **changes: str) -> World:
     people = dict(world.people)
     people[role] = replace(people[role], **changes)
     return replace(world, people=people)
+
+
+class WorldFileError(ValueError):
+    """A world file that cannot be used; the message says what to fix."""
+
+
+def world_from_data(data: Mapping[str, object], roles: list[RoleSpec]) -> World:
+    """A world described by a world file (YAML/JSON, see the README): company, domain, and a
+    name and email address for every role the family needs."""
+    from pydantic import BaseModel, ConfigDict, EmailStr, ValidationError  # noqa: F401
+
+    class PersonIn(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str
+        email: str
+        title: str = ""
+        gender: str = "n"
+
+    class WorldIn(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        company: str
+        domain: str
+        people: dict[str, PersonIn]
+
+    if not isinstance(data, Mapping):
+        raise WorldFileError("a world file must be a mapping with company, domain and people")
+    try:
+        parsed = WorldIn.model_validate(dict(data))
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise WorldFileError(f"world file: {where}: {first['msg']}") from None
+    needed = [r.role for r in roles]
+    missing = [r for r in needed if r not in parsed.people]
+    if missing:
+        raise WorldFileError(f"world file: people is missing the role(s) {', '.join(missing)}; every role needs a name and email: {', '.join(needed)}")
+    unknown = [r for r in parsed.people if r not in needed]
+    if unknown:
+        raise WorldFileError(f"world file: unknown role(s) {', '.join(unknown)}; the roles are: {', '.join(needed)}")
+    titles = {r.role: r.title for r in roles}
+    people = {}
+    for role in needed:
+        p = parsed.people[role]
+        first, _, last = p.name.strip().partition(" ")
+        if "@" not in p.email:
+            raise WorldFileError(f"world file: people.{role}.email {p.email!r} is not an email address")
+        if p.gender not in _PRONOUNS:
+            raise WorldFileError(f"world file: people.{role}.gender must be f, m or n")
+        people[role] = Person(role, first, last, p.email.strip(), p.title or titles[role], p.gender)
+    return World(parsed.company, parsed.domain.lower(), people, kind="file")

@@ -71,12 +71,14 @@ class Verdict:
     evidence: list[Evidence] = field(default_factory=list)
     judge: str = "rules"
     value: float | None = None  # for outcomes that also measure something (e.g. the turn of first contact)
+    confidence: float | None = None  # the LLM judge's stated confidence
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "outcome": self.outcome,
             "decision": self.decision,
             "value": self.value,
+            "confidence": self.confidence,
             "judge": self.judge,
             "evidence": [e.to_dict() for e in self.evidence],
         }
