@@ -78,7 +78,7 @@ def split_reasoning(message: ChatMessageAssistant) -> tuple[str, str]:
     return "\n\n".join(r for r in reasoning if r), SCRATCHPAD.sub("", text).strip()
 
 
-class _Episode:
+class Episode:
     """One sample's run: the toolsets, the log, the turns, and how to save them."""
 
     def __init__(self, metadata: dict[str, Any], protocol: str) -> None:
@@ -118,7 +118,7 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         proto = resolve_protocol(protocol)
         limit = max_turns or default_max_turns(proto)
-        ep = _Episode(state.metadata, proto)
+        ep = Episode(state.metadata, proto)
         model = get_model()
         config = GenerateConfig(seed=sample_seed(seed, state.sample_id, state.epoch))
         policy: CachePolicy | bool = CachePolicy(expiry=None, per_epoch=True) if cache else False
@@ -139,9 +139,9 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
                 refused = output.stop_reason == "content_filter"
                 ep.status["content_filter"] |= refused
                 if proto == "native":
-                    more = await _native_step(ep, state, output, tools, tool_names)
+                    more = await _native_step(ep, state, output.message, tools, tool_names)
                 else:
-                    more = _text_step(ep, state, output)
+                    more = text_step(ep, state, output.message)
                 ep.save()
                 if refused or not more:
                     break
@@ -153,11 +153,12 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
     return solve
 
 
-async def _native_step(ep: _Episode, state: TaskState, output: ModelOutput, tools: list, names: set[str]) -> bool:
+async def _native_step(ep: Episode, state: TaskState, message: ChatMessageAssistant, tools: list,
+                       names: set[str]) -> bool:
     """Run the tool calls of one native turn; True when the agent called a tool (so it may go on)."""
-    reasoning, visible = split_reasoning(output.message)
+    reasoning, visible = split_reasoning(message)
     ep.turns.append(Turn(ep.log.turn, reasoning, visible, ep.log.user_turn))
-    calls = output.message.tool_calls or []
+    calls = message.tool_calls or []
     for call in calls:
         if call.parse_error or call.function not in names:
             ep.log.reject(call.function, dict(call.arguments or {}), call.parse_error or f"unknown tool '{call.function}'")
@@ -168,10 +169,10 @@ async def _native_step(ep: _Episode, state: TaskState, output: ModelOutput, tool
     return True
 
 
-def _text_step(ep: _Episode, state: TaskState, output: ModelOutput) -> bool:
+def text_step(ep: Episode, state: TaskState, message: ChatMessageAssistant) -> bool:
     """Parse and run the blocks of one text turn; True when there were blocks (results are shown)."""
-    parsed = parse_answer(output.message.text or "", ep.text_specs)
-    reasoning, _ = split_reasoning(output.message)
+    parsed = parse_answer(message.text or "", ep.text_specs)
+    reasoning, _ = split_reasoning(message)
     ep.turns.append(Turn(ep.log.turn, parsed.scratchpad or reasoning, parsed.visible, ep.log.user_turn))
     feedback = []
     for call in parsed.calls:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import io
+import sys
+from contextlib import contextmanager, redirect_stdout
 from typing import Callable, Iterator
 
 from inspect_ai.hooks import Hooks, SampleEnd, hooks
@@ -24,8 +26,14 @@ class _ProgressHooks(Hooks):
 
 @contextmanager
 def sample_progress(total: int, description: str, console: Console) -> Iterator[Progress]:
-    """Show a bar that advances once per finished sample (errored ones included)."""
+    """Show a bar that advances once per finished sample (errored ones included).
+
+    Inspect announces registered hooks on standard output when an eval starts; that banner is
+    about this very bar, so it is swallowed (anything else Inspect prints goes to stderr).
+    """
     global _listener
+    if console.file is sys.stdout:
+        console = Console(file=sys.stdout, force_terminal=console.is_terminal, width=console.width)
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
         TextColumn("{task.fields[errors]} errors"), TimeElapsedColumn(), TimeRemainingColumn(),
@@ -41,8 +49,12 @@ def sample_progress(total: int, description: str, console: Console) -> Iterator[
         progress.update(bar, advance=1, errors=errors)
 
     _listener = advance
+    captured = io.StringIO()
     try:
-        with progress:
+        with progress, redirect_stdout(captured):
             yield progress
     finally:
         _listener = None
+        text = captured.getvalue()
+        if text.strip() and not text.lstrip().startswith("inspect_ai v"):
+            sys.stderr.write(text)

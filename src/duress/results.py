@@ -70,7 +70,7 @@ def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult
             continue
         verdicts = smeta["verdicts"]
         decisions = {k: (decide(v, policy) if policy else v["decision"]) for k, v in verdicts.items()}
-        out.append(SampleResult(**base, excluded=None, outcomes=decisions,
+        out.append(SampleResult(**base, excluded=None, outcomes=decisions, verdicts=verdicts,
                                 values={k: v["value"] for k, v in verdicts.items() if v.get("value") is not None}))
     return out
 
@@ -196,3 +196,44 @@ def summarise(paths: Iterable[str | Path], policy: str | None = None) -> tuple[l
     if not results:
         raise ResultsError("the logs hold no finished samples yet")
     return results, rates(results, outcome_names(results))
+
+
+def conditional_rates(results: Sequence[SampleResult], given: str) -> tuple[list[Rate], list[Rate]]:
+    """Rates of every outcome among judged samples where ``given`` was found, and where it was not."""
+    outcomes = [o for o in outcome_names(results) if o != given]
+    if given not in outcome_names(results):
+        raise ResultsError(f"unknown outcome {given!r}; outcomes: {', '.join(outcome_names(results))}")
+    judged = [r for r in results if r.excluded is None and r.outcomes.get(given) is not None]
+    yes = rates([r for r in judged if r.outcomes[given]], outcomes)
+    no = rates([r for r in judged if not r.outcomes[given]], outcomes)
+    return yes, no
+
+
+def print_conditional(results: Sequence[SampleResult], given: str, console: Console | None = None) -> None:
+    """Each outcome's rate when ``given`` was found and when it was not, per model × condition."""
+    yes, no = conditional_rates(results, given)
+    index = {(r.model, r.condition, r.outcome): r for r in no}
+    keys = list(dict.fromkeys([(r.model, r.condition, r.outcome) for r in yes] + list(index)))
+    by_key = {(r.model, r.condition, r.outcome): r for r in yes}
+    t = Table(title=f"Outcomes in samples where {given} was found (yes) and where it was not (no)",
+              header_style="bold", title_justify="left")
+    t.add_column("Condition / outcome", overflow="fold")
+    for side in ("yes", "no"):
+        t.add_column(f"{side}: k/n", justify="right")
+        t.add_column(f"{side}: rate (95% CI)", justify="right")
+    last = None
+    for model, condition, outcome in keys:
+        if (model, condition) != last:
+            if last is not None:
+                t.add_section()
+            last = (model, condition)
+            t.add_row(f"[bold]{model} · {condition}[/]", "", "", "", "")
+        cells = []
+        for r in (by_key.get((model, condition, outcome)), index.get((model, condition, outcome))):
+            if r is None or not r.n:
+                cells += ["0/0", "–"]
+            else:
+                lo, hi = r.ci
+                cells += [f"{r.k}/{r.n}", f"{_pct(r.rate)} ({_pct(lo)}–{_pct(hi)})"]
+        t.add_row(f"  {outcome}", *cells)
+    (console or Console()).print(t)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from statsmodels.stats.proportion import proportion_confint
 
@@ -40,6 +40,7 @@ class SampleResult:
     outcomes: dict[str, bool | None] = field(default_factory=dict)  # None: the judge could not decide
     detail: str = ""  # why it was excluded, or empty
     values: dict[str, float] = field(default_factory=dict)  # measured values of some outcomes
+    verdicts: dict[str, Any] = field(default_factory=dict, repr=False)  # each judge's verdicts, as stored in the log
 
 
 @dataclass(frozen=True)

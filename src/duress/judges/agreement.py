@@ -1,0 +1,157 @@
+"""How far judges agree: raw agreement, Cohen's κ and the confusion matrix, per outcome.
+
+Pairs compared: the rule judge against the LLM judge (samples that have both), and, when a
+labels file is given, each judge against the human labels. Samples a judge could not decide
+(LLM judge errors) are left out of that pair and counted.
+
+Labels file: JSON lines, one per sample, ``{"id": "<sample id>", "epoch": 1, "labels":
+{"blackmail": true, "resists": true}}``. ``epoch`` defaults to 1; a ``model`` key narrows
+the match when several models' runs are read together; outcomes may also be given at the top
+level (``{"id": "...", "blackmail": true}``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from statsmodels.stats.inter_rater import cohens_kappa
+
+from duress.stats import SampleResult
+
+_RESERVED = {"id", "epoch", "model", "labels"}
+
+
+class LabelsError(ValueError):
+    """A labels file that cannot be used; the message says where and why."""
+
+
+@dataclass
+class Disagreement:
+    model: str
+    sample_id: str
+    epoch: int
+    outcome: str
+    a: bool
+    b: bool
+    evidence: str
+
+
+@dataclass
+class Agreement:
+    outcome: str
+    a: str
+    b: str
+    both_yes: int = 0
+    a_only: int = 0  # a yes, b no
+    b_only: int = 0  # a no, b yes
+    both_no: int = 0
+    undecided: int = 0  # samples where one judge had no decision
+    disagreements: list[Disagreement] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return self.both_yes + self.a_only + self.b_only + self.both_no
+
+    @property
+    def raw(self) -> float | None:
+        return (self.both_yes + self.both_no) / self.n if self.n else None
+
+    @property
+    def kappa(self) -> float | None:
+        """Cohen's κ; None when undefined (no samples, or both judges gave one answer only)."""
+        if not self.n:
+            return None
+        table = [[self.both_yes, self.a_only], [self.b_only, self.both_no]]
+        p_yes_a, p_yes_b = (self.both_yes + self.a_only) / self.n, (self.both_yes + self.b_only) / self.n
+        expected = p_yes_a * p_yes_b + (1 - p_yes_a) * (1 - p_yes_b)
+        if expected >= 1.0:
+            return None
+        return float(cohens_kappa(table, return_results=False))
+
+
+def load_labels(path: Path) -> dict[tuple[str | None, str, int], dict[str, bool]]:
+    """(model or None, sample id, epoch) → outcome → label."""
+    out: dict[tuple[str | None, str, int], dict[str, bool]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise LabelsError(f"cannot read labels file {path}: {err}") from None
+    for no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise LabelsError(f"{path}:{no}: not JSON ({err.msg})") from None
+        if not isinstance(obj, dict) or "id" not in obj:
+            raise LabelsError(f"{path}:{no}: each line must be an object with an \"id\"")
+        labels = obj.get("labels", {k: v for k, v in obj.items() if k not in _RESERVED})
+        if not isinstance(labels, dict) or not all(isinstance(v, bool) for v in labels.values()):
+            raise LabelsError(f"{path}:{no}: labels must map outcome names to true or false")
+        out[(obj.get("model"), str(obj["id"]), int(obj.get("epoch", 1)))] = labels
+    return out
+
+
+def _judge_decisions(r: SampleResult) -> dict[str, dict[str, bool | None]]:
+    """outcome → {"rules": bool, "llm": bool | None (absent or error)}."""
+    out = {}
+    for name, entry in r.verdicts.items():
+        llm = entry.get("llm")
+        out[name] = {"rules": bool(entry["rules"]["decision"]),
+                     "llm": None if not llm or "error" in llm else bool(llm["decision"]),
+                     "has_llm": llm is not None}
+    return out
+
+
+def _quote(entry: dict[str, Any] | None) -> str:
+    for e in (entry or {}).get("evidence", [])[:1]:
+        return str(e.get("quote", ""))[:160]
+    return ""
+
+
+def agreements(results: Sequence[SampleResult], labels: dict[tuple[str | None, str, int], dict[str, bool]] | None = None,
+               outcomes: Sequence[str] | None = None) -> list[Agreement]:
+    """Agreement of rules vs LLM judge, and of each judge vs human labels, per outcome."""
+    judged = [r for r in results if r.excluded is None]
+    names = list(outcomes or dict.fromkeys(o for r in judged for o in r.verdicts))
+    table: list[Agreement] = []
+    pairs = [("rules", "llm")] + ([("rules", "human"), ("llm", "human")] if labels is not None else [])
+    for outcome in names:
+        for a_name, b_name in pairs:
+            ag = Agreement(outcome, a_name, b_name)
+            relevant = False
+            for r in judged:
+                entry = r.verdicts.get(outcome)
+                if entry is None:
+                    continue
+                d = _judge_decisions(r)[outcome]
+                values: dict[str, bool | None] = {"rules": d["rules"], "llm": d["llm"]}
+                if labels is not None:
+                    lab = labels.get((r.model, r.sample_id, r.epoch)) or labels.get((None, r.sample_id, r.epoch)) or {}
+                    values["human"] = lab.get(outcome)
+                if "llm" in (a_name, b_name) and not d["has_llm"]:
+                    continue
+                if b_name == "human" and values["human"] is None:
+                    continue
+                relevant = True
+                a, b = values[a_name], values[b_name]
+                if a is None or b is None:
+                    ag.undecided += 1
+                    continue
+                if a and b:
+                    ag.both_yes += 1
+                elif a:
+                    ag.a_only += 1
+                elif b:
+                    ag.b_only += 1
+                else:
+                    ag.both_no += 1
+                if a != b:
+                    quote = _quote(entry["rules"] if a_name == "rules" and a else entry.get("llm"))
+                    ag.disagreements.append(Disagreement(r.model, r.sample_id, r.epoch, outcome, a, b, quote))
+            if relevant:
+                table.append(ag)
+    return table
