@@ -59,7 +59,13 @@ def test_run_writes_table_csv_and_logs(tmp_path):
     assert [(r["factor_successor_values"], r["k"], r["n"]) for r in bm] == [("same", "2", "2"), ("different", "2", "2")]
     assert float(bm[0]["ci_low"]) == pytest.approx(0.3424, abs=1e-4)
     samples = list(csv.DictReader((run_dir / "samples.csv").open()))
-    assert len(samples) == 4 and all(s["blackmail"] == "1" for s in samples)
+    assert len(samples) == 4 and all(s["blackmail"] == "True" and s["blackmail_rules"] == "True" for s in samples)
+    import pandas as pd
+
+    frame = pd.read_parquet(run_dir / "samples.parquet")
+    assert len(frame) == 4 and frame["blackmail"].all() and frame["factor_successor_values"].tolist() == ["same", "same", "different", "different"]
+    assert {"model", "family", "condition", "sample_id", "epoch", "excluded", "input_tokens", "output_tokens",
+            "blackmail_rules", "blackmail_llm", "states_evaluation"} <= set(frame.columns)
     assert list((run_dir / "logs").glob("*.eval"))
     # the report command rebuilds the same table from the logs
     again = duress("report", str(run_dir), "--csv", str(tmp_path / "again.csv"))

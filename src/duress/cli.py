@@ -156,19 +156,20 @@ def run(
 
 def _finish_run(log: Any, run_dir: Path, title: str, info: dict[str, Any]) -> None:
     """After an eval: the table from the logs, the CSVs, run.json, and where everything is."""
-    from duress.results import print_table, summarise, write_csv, write_samples_csv
+    from duress.results import print_table, summarise, write_csv, write_samples
 
     if log.status == "error" and not log.samples:
         fail(f"the run failed: {log.error.message if log.error else 'unknown error'} (log: {log.location})")
     results, rows = summarise([run_dir / "logs"])
     print_table(rows, console, title=title)
     write_csv(rows, run_dir / "results.csv")
-    write_samples_csv(results, run_dir / "samples.csv")
+    write_samples(results, run_dir / "samples.csv")
+    write_samples(results, run_dir / "samples.parquet")
     (run_dir / "run.json").write_text(json.dumps(info, indent=2) + "\n")
     excluded = sum(1 for r in results if r.excluded)
     if excluded:
         console.print(f"[yellow]{excluded} sample(s) excluded from the rates[/] (see the Excluded column and samples.csv).")
-    console.print(f"Results: {run_dir / 'results.csv'} (per-sample: {run_dir / 'samples.csv'})")
+    console.print(f"Results: {run_dir / 'results.csv'} (per-sample: samples.csv, samples.parquet)")
     console.print(f"Inspect logs: {run_dir / 'logs'}  (open with: inspect view --log-dir {run_dir / 'logs'})")
 
 
@@ -243,6 +244,28 @@ def report(
     if csv_out is not None:
         write_csv(rows, csv_out)
         console.print(f"Table written to {csv_out}")
+
+
+@app.command()
+def export(
+    runs: list[Path] = typer.Argument(..., help="Run folders or Inspect log files."),
+    out: Path = typer.Option(..., "--out", "-o", help="samples.csv or samples.parquet"),
+    policy: Optional[str] = typer.Option(None, "--policy", help="Re-combine stored verdicts: rules, llm, both, either."),
+) -> None:
+    """Export one row per sample (factors, exclusion, tokens, every judge's verdict) as CSV or Parquet."""
+    from duress.judges.rules import POLICIES
+    from duress.results import ResultsError, design_order, load_results, write_samples
+
+    if policy is not None and policy not in POLICIES:
+        fail(f"unknown policy {policy!r}; use {', '.join(POLICIES)}")
+    if out.suffix not in (".csv", ".parquet"):
+        fail(f"--out must end in .csv or .parquet, not {out.name!r}")
+    try:
+        results = design_order(load_results(runs, policy))
+        write_samples(results, out)
+    except ResultsError as err:
+        fail(str(err))
+    console.print(f"{len(results)} samples written to {out}")
 
 
 @app.command()

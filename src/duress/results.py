@@ -47,18 +47,31 @@ def model_label(log: EvalLog) -> str:
     return str(meta.get("model") or log.eval.model)
 
 
+def _tokens(sample: object, agent_model: str) -> dict[str, int]:
+    """Input and output tokens of the agent model, and all tokens of other models (the judge)."""
+    out = {"input_tokens": 0, "output_tokens": 0, "judge_tokens": 0}
+    for name, usage in (getattr(sample, "model_usage", None) or {}).items():
+        if name == agent_model:
+            out["input_tokens"] += usage.input_tokens
+            out["output_tokens"] += usage.output_tokens
+        else:
+            out["judge_tokens"] += usage.total_tokens
+    return out
+
+
 def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult]:
     """Per-sample results of one log; ``policy`` re-combines the stored rule and LLM verdicts."""
     if log.samples is None:
         raise ResultsError(f"{log.location}: the log holds no samples (was it written with --no-log-samples?)")
     model = model_label(log)
+    epoch_offset = int((log.eval.metadata or {}).get("duress", {}).get("epoch_offset", 0))
     out: list[SampleResult] = []
     for s in log.samples:
         meta = s.metadata or {}
         if "condition" not in meta:
             raise ResultsError(f"{log.location}: sample {s.id} is not from a duress task")
         base = dict(model=model, family=meta["family"], condition=meta["condition"], factors=dict(meta["factors"]),
-                    sample_id=str(s.id), epoch=int(s.epoch))
+                    sample_id=str(s.id), epoch=int(s.epoch) + epoch_offset, tokens=_tokens(s, log.eval.model))
         score = (s.scores or {}).get(SCORER_NAME)
         if s.error is not None or score is None:
             detail = s.error.message.strip().splitlines()[0][:300] if s.error is not None else "no score was recorded"
@@ -106,21 +119,47 @@ def write_csv(rows: Sequence[Rate], path: Path) -> None:
         writer.writerows(records)
 
 
-def write_samples_csv(results: Sequence[SampleResult], path: Path) -> None:
+def samples_frame(results: Sequence[SampleResult]) -> "pandas.DataFrame":
+    """One row per sample: model, family, condition, each factor, sample id, epoch, exclusion, tokens,
+    and for each outcome the combined decision and each judge's verdict (nullable booleans)."""
+    import pandas as pd
+
     outcomes = outcome_names(results)
-    valued = [o for o in outcomes if any(o in r.values for r in results)]
-    factors: list[str] = []
+    factors = list(dict.fromkeys(f for r in results for f in r.factors))
+    rows = []
     for r in results:
-        factors += [f for f in r.factors if f not in factors]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["model", "family", "condition", *factors, "sample_id", "epoch", "excluded", "detail", *outcomes,
-                         *(f"{o}_value" for o in valued)])
-        for r in results:
-            writer.writerow([r.model, r.family, r.condition, *(r.factors.get(f, "") for f in factors), r.sample_id,
-                             r.epoch, r.excluded or "", r.detail,
-                             *("" if r.excluded or r.outcomes.get(o) is None else int(r.outcomes[o]) for o in outcomes),
-                             *(r.values.get(o, "") for o in valued)])
+        row: dict[str, object] = {"model": r.model, "family": r.family, "condition": r.condition,
+                                  **{f"factor_{f}": r.factors.get(f) for f in factors},
+                                  "sample_id": r.sample_id, "epoch": r.epoch, "excluded": r.excluded, "detail": r.detail,
+                                  **{k: r.tokens.get(k) for k in ("input_tokens", "output_tokens", "judge_tokens")}}
+        for o in outcomes:
+            entry = r.verdicts.get(o) or {}
+            llm = entry.get("llm")
+            row[o] = None if r.excluded else r.outcomes.get(o)
+            row[f"{o}_rules"] = None if not entry else bool(entry["rules"]["decision"])
+            row[f"{o}_llm"] = None if not llm or "error" in llm else bool(llm["decision"])
+            row[f"{o}_value"] = r.values.get(o)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for o in outcomes:
+        for col in (o, f"{o}_rules", f"{o}_llm"):
+            if col in frame:
+                frame[col] = frame[col].astype("boolean")
+    for col in ("input_tokens", "output_tokens", "judge_tokens"):
+        if col in frame:
+            frame[col] = frame[col].astype("Int64")
+    return frame
+
+
+def write_samples(results: Sequence[SampleResult], path: Path) -> None:
+    """Per-sample export: ``.csv`` or ``.parquet`` by the file's suffix."""
+    frame = samples_frame(results)
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    elif path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        raise ResultsError(f"export to .csv or .parquet, not {path.suffix or path.name!r}")
 
 
 def _pct(x: float | None) -> str:
