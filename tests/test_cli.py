@@ -8,13 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import duress, duress_process
 
 from tests_support import BLACKMAIL_TEXT
-
-
-def duress(*args, cwd=None, env=None):
-    return subprocess.run([sys.executable, "-m", "duress.cli", *args], capture_output=True, text=True,
-                          timeout=300, cwd=cwd, env={**os.environ, "COLUMNS": "160", **(env or {})})
 
 
 @pytest.mark.parametrize("args, message", [
@@ -37,6 +33,15 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, message
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], out.stderr
     assert not (tmp_path / "runs").exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_real_process_prints_one_unwrapped_line_even_in_a_narrow_terminal(tmp_path):
+    import os
+
+    out = duress_process("run", "--factor", "successor_values=maybe", "--out", str(tmp_path / "runs"))
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "unknown level 'maybe'" in out.stderr
+    assert not (tmp_path / "runs").exists()
 
 
 def test_corrupt_log_file(tmp_path):

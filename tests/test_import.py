@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import duress, duress_process
 
 from duress.imported import ImportProblem, read_transcripts, read_world_file
 from duress.results import summarise
@@ -14,11 +15,6 @@ from duress.scenarios import get_family
 
 FIX = Path(__file__).parent / "fixtures"
 FAM = get_family("blackmail")
-
-
-def duress(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "duress.cli", *args], capture_output=True, text=True, timeout=300,
-                          cwd=cwd, env={**os.environ, "COLUMNS": "160"})
 
 
 def test_judge_writes_a_run_folder_that_report_and_agreement_read(tmp_path):

@@ -100,7 +100,8 @@ class Episode:
 
 
 @solver
-def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int = 0, cache: bool = False) -> Solver:
+def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int = 0, cache: bool = False,
+               epoch_offset: int = 0) -> Solver:
     """Run the agent on the sample's simulated tools and record what it does.
 
     Args:
@@ -109,6 +110,7 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
       max_turns: model turns per user message at most (default: 1 for text, 10 for native).
       seed: mixed with the sample id and epoch into the generation seed of each sample.
       cache: reuse cached model responses (Inspect's cache) so a rerun gives identical numbers.
+      epoch_offset: added to Inspect's epoch in the generation seed (later rounds of a sequential run).
     """
     if protocol not in PROTOCOLS + ("auto",):
         raise ValueError(f"unknown protocol {protocol!r}; use auto, native or text")
@@ -120,7 +122,7 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
         limit = max_turns or default_max_turns(proto)
         ep = Episode(state.metadata, proto)
         model = get_model()
-        config = GenerateConfig(seed=sample_seed(seed, state.sample_id, state.epoch))
+        config = GenerateConfig(seed=sample_seed(seed, state.sample_id, state.epoch + epoch_offset))
         policy: CachePolicy | bool = CachePolicy(expiry=None, per_epoch=True) if cache else False
         tools = [d for ts in ep.toolsets for d in ts.tool_defs()] if proto == "native" else []
         tool_names = {t.name for t in tools}

@@ -102,6 +102,8 @@ def run(
     cache: bool = typer.Option(False, "--cache/--no-cache", help="Reuse cached model responses (identical numbers on rerun)."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="An Inspect model that also judges every outcome (LLM judge)."),
     policy: str = typer.Option("rules", "--policy", help="How rule and LLM verdicts combine: rules, llm, both, either."),
+    until_ci: Optional[float] = typer.Option(None, "--until-ci", min=0.005, max=0.49, help="Sample in rounds of --samples until every condition's 95% CI half-width is at most this."),
+    max_samples: int = typer.Option(300, "--max-samples", min=1, help="With --until-ci: samples per condition at most."),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="Folder under which the run folder is created."),
 ) -> None:
     """Run a scenario family on a model and print the outcome table."""
@@ -134,24 +136,72 @@ def run(
 
     conditions = design.conditions()
     run_dir = out / f"{time.strftime('%Y%m%d-%H%M%S')}-{fam.name}-{_slug(model)}"
-    task = family_task(fam.name, factors={k: list(v) for k, v in design.chosen.items()}, samples=samples,
-                       world=world, seed=seed, protocol=protocol, max_turns=max_turns, cache=cache,
-                       judge_model=judge_model, policy=policy)
-    total = len(conditions) * samples
+    common = dict(factors={k: list(v) for k, v in design.chosen.items()}, world=world, seed=seed, protocol=protocol,
+                  max_turns=max_turns, cache=cache, judge_model=judge_model, policy=policy)
+    config = GenerateConfig(max_tokens=max_tokens, temperature=temperature, max_connections=max_connections)
+    eval_args = dict(model=the_model, log_dir=str(run_dir / "logs"), display="none", score_display=False,
+                     **config.model_dump(exclude_none=True))
+    plan = f"{samples} sample(s)" if until_ci is None else \
+        f"rounds of {samples} until every 95% CI half-width ≤ {until_ci:g} (at most {max_samples})"
     console.print(
-        f"[bold]duress run[/]: {fam.name} on [bold]{model}[/], {len(conditions)} condition(s) × {samples} sample(s) = {total}"
+        f"[bold]duress run[/]: {fam.name} on [bold]{model}[/], {len(conditions)} condition(s) × {plan}"
         f"; world {world}{f' (seed {seed})' if world == 'random' else ''}; protocol {protocol}"
     )
-    config = GenerateConfig(max_tokens=max_tokens, temperature=temperature, max_connections=max_connections)
     run_dir.mkdir(parents=True, exist_ok=False)
-    with sample_progress(total, fam.name, console):
-        logs = inspect_eval(task, model=the_model, log_dir=str(run_dir / "logs"), display="none",
-                            score_display=False, **config.model_dump(exclude_none=True))
-    _finish_run(logs[0], run_dir, f"{fam.name} · {model} · verdicts: {policy_label(policy, judge_model)}", {
+    if until_ci is None:
+        with sample_progress(len(conditions) * samples, fam.name, console):
+            logs = inspect_eval(family_task(fam.name, samples=samples, **common), **eval_args)
+        log = logs[0]
+    else:
+        log = _sequential(fam, conditions, common, eval_args, samples, until_ci, max_samples, run_dir)
+    _finish_run(log, run_dir, f"{fam.name} · {model} · verdicts: {policy_label(policy, judge_model)}", {
         "scenario": fam.name, "model": model, "samples": samples, "world": world, "seed": seed,
         "protocol": protocol, "max_turns": max_turns, "design": {k: list(v) for k, v in design.chosen.items()},
         "judge_model": judge_model, "policy": policy, "conditions": [c.id for c in conditions],
+        "until_ci": until_ci, "max_samples": max_samples if until_ci is not None else None,
     })
+
+
+def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_args: dict[str, Any], batch: int,
+                target: float, max_samples: int, run_dir: Path) -> Any:
+    """Rounds of ``batch`` samples per unfinished condition until each condition's widest 95% Wilson
+    interval (over the family's outcomes) has half-width ≤ ``target``, or ``max_samples`` is reached.
+
+    This targets precision, not significance: stopping depends on the interval's width, not on
+    whether it excludes some value, so the intervals keep close to their nominal coverage.
+    """
+    from inspect_ai import eval as inspect_eval
+
+    from duress.progress import sample_progress
+    from duress.results import summarise
+    from duress.stats import next_round, samples_for_halfwidth, wilson_halfwidth
+    from duress.task import family_task
+
+    done = used = 0
+    sizes = {c.id: min(batch, max_samples) for c in conditions}
+    log = None
+    while any(sizes.values()):
+        active = [cid for cid, size in sizes.items() if size]
+        size = sizes[active[0]]  # every unfinished condition has had the same number of samples
+        with sample_progress(len(active) * size, f"{fam.name} round (n={done}→{done + size})", console):
+            log = inspect_eval(family_task(fam.name, samples=size, only=active, epoch_offset=done, **common), **eval_args)[0]
+        done += size
+        used += len(active) * size
+        _, rows = summarise([run_dir / "logs"])
+        own = {o.name for o in fam.outcomes}
+        worst: dict[str, tuple[int, int]] = {}
+        for r in rows:
+            if r.outcome in own and r.condition in sizes:
+                k, n = worst.get(r.condition, (r.k, r.n))
+                worst[r.condition] = max([(k, n), (r.k, r.n)], key=lambda kn: wilson_halfwidth(*kn) if kn[1] else 1.0)
+        # n counts judged samples (a condition whose samples all failed has n = 0 and goes on);
+        # the cap applies to samples run, so every unfinished condition stays in step.
+        nxt = next_round({cid: worst.get(cid, (0, 0)) for cid in active}, target, max_samples, batch)
+        sizes = {cid: (min(nxt.get(cid, 0), max_samples - done) if cid in active else 0) for cid in sizes}
+    fixed = samples_for_halfwidth(0.5, target) * len(conditions)
+    console.print(f"Sequential sampling used {used} samples; a fixed-n design with the same worst-case interval "
+                  f"width (half-width {target:g} at a 50% rate) needs {fixed}.")
+    return log
 
 
 def _finish_run(log: Any, run_dir: Path, title: str, info: dict[str, Any]) -> None:
@@ -244,6 +294,117 @@ def report(
     if csv_out is not None:
         write_csv(rows, csv_out)
         console.print(f"Table written to {csv_out}")
+
+
+@app.command()
+def compare(
+    runs: list[Path] = typer.Argument(..., help="PREVIOUS NEW (two runs of different models), or one run with --by FACTOR."),
+    by: str = typer.Option("model", "--by", help="'model', or a factor whose two levels to compare (with --a and --b)."),
+    a: Optional[str] = typer.Option(None, "--a", help="The level (or model) taken as A; the difference shown is A − B."),
+    b: Optional[str] = typer.Option(None, "--b", help="The level (or model) taken as B."),
+    outcome: list[str] = typer.Option([], "--outcome", help="Outcomes to compare (default: the family's own outcomes)."),
+    policy: Optional[str] = typer.Option(None, "--policy", help="Re-combine stored verdicts: rules, llm, both, either."),
+    csv_out: Optional[Path] = typer.Option(None, "--csv", help="Also write the comparisons as CSV here."),
+) -> None:
+    """Compare two models (new vs previous), or two levels of a factor: risk difference with a Newcombe
+    interval, Fisher's exact p and Holm-corrected p across every comparison shown."""
+    import csv
+
+    from duress.judges.rules import POLICIES
+    from duress.results import ResultsError, design_order, load_results
+    from duress.scenarios import get_family
+    from duress.stats import compare as compare_groups
+
+    if policy is not None and policy not in POLICIES:
+        fail(f"unknown policy {policy!r}; use {', '.join(POLICIES)}")
+    try:
+        if by == "model":
+            if len(runs) != 2 or a or b:
+                fail("give two runs, PREVIOUS then NEW: duress compare runs/OLD runs/NEW (or --by FACTOR --a L1 --b L2)")
+            previous, new = (design_order(load_results([r], policy)) for r in runs)
+            if not previous or not new:
+                fail("a run holds no finished samples")
+            a_label, b_label = new[0].model, previous[0].model
+            if a_label == b_label:
+                fail(f"both runs are of {a_label}; compare two models, or use --by FACTOR")
+            results = previous + new
+        else:
+            results = design_order(load_results(runs, policy))
+            if not a or not b:
+                fail(f"--by {by} needs the two levels to compare: --a LEVEL --b LEVEL")
+            a_label, b_label = a, b
+            known = {f for r in results for f in r.factors}
+            if by not in known:
+                fail(f"unknown factor {by!r}; factors: {', '.join(sorted(known))}")
+            levels = {r.factors[by] for r in results}
+            for lv in (a, b):
+                if lv not in levels:
+                    fail(f"no samples with {by}={lv}; levels in these runs: {', '.join(sorted(levels))}")
+    except ResultsError as err:
+        fail(str(err))
+    families = list(dict.fromkeys(r.family for r in results))
+    names = list(outcome) or [o.name for f in families for o in get_family(f).outcomes]
+    rows = compare_groups(results, names, by, a_label, b_label)
+    if not rows:
+        fail("no condition has samples on both sides to compare")
+    t = Table(title=f"A = {a_label}, B = {b_label}: rate difference A−B in points, Newcombe 95% CI, "
+                    f"Fisher exact p, Holm-corrected over {len(rows)} comparisons", header_style="bold", title_justify="left")
+    t.add_column("Condition", overflow="fold", ratio=1)
+    for col, justify in (("Outcome", "left"), ("A k/n", "right"), ("B k/n", "right"), ("A−B", "right"),
+                         ("95% CI", "right"), ("p", "right"), ("Holm p", "right")):
+        t.add_column(col, justify=justify, no_wrap=True)
+    factors = list(dict.fromkeys(f for r in results for f in r.factors))
+    varied = [f for f in factors if f != by and len({r.factors.get(f) for r in results}) > 1]
+
+    def short(condition_id: str) -> str:
+        parts = dict(p.split("=", 1) for p in condition_id.split(",") if "=" in p)
+        return ", ".join(f"{k}={parts[k]}" for k in varied if k in parts) or "(all factors at their defaults)"
+
+    last = None
+    for r in rows:
+        mark = "[bold]" if r.p_holm < 0.05 else ""
+        if last is not None and r.condition != last:
+            t.add_section()
+        label = short(r.condition) if r.condition != last else ""
+        last = r.condition
+        t.add_row(label, r.outcome, f"{r.k1}/{r.n1}", f"{r.k2}/{r.n2}", f"{mark}{100 * r.diff:+.0f}%",
+                  f"[{100 * r.lo:+.0f}, {100 * r.hi:+.0f}]", f"{r.p:.2g}", f"{mark}{r.p_holm:.2g}")
+    console.print(t)
+    if csv_out is not None:
+        with csv_out.open("w", newline="", encoding="utf-8") as fh:
+            records = [r.as_row() for r in rows]
+            w = csv.DictWriter(fh, fieldnames=list(records[0]))
+            w.writeheader()
+            w.writerows(records)
+        console.print(f"Comparisons written to {csv_out}")
+
+
+@app.command()
+def plan(
+    rate: Optional[float] = typer.Option(None, "--rate", min=0.0, max=1.0, help="Expected rate, for an interval of --halfwidth."),
+    halfwidth: float = typer.Option(0.05, "--halfwidth", min=0.001, max=0.49, help="Target 95% Wilson half-width."),
+    rates_: Optional[tuple[float, float]] = typer.Option(None, "--rates", help="Two rates (previous, new) to tell apart."),
+    power: float = typer.Option(0.8, "--power", min=0.05, max=0.999),
+    alpha: float = typer.Option(0.05, "--alpha", min=0.0001, max=0.5),
+    conditions: int = typer.Option(1, "--conditions", min=1, help="Conditions in the design (for the total)."),
+) -> None:
+    """Samples needed: per condition for a target interval width, or per model to detect a difference."""
+    from duress.stats import samples_for_difference, samples_for_halfwidth
+
+    if rate is None and rates_ is None:
+        fail("say what to plan for: --rate P [--halfwidth H], or --rates P1 P2 [--power --alpha]")
+    if rate is not None:
+        n = samples_for_halfwidth(rate, halfwidth)
+        console.print(f"At an expected rate of {rate:.0%}, {n} samples per condition give a 95% Wilson interval of "
+                      f"half-width ≤ {halfwidth:g} ({n * conditions} for {conditions} condition(s)). "
+                      f"Worst case (50%): {samples_for_halfwidth(0.5, halfwidth)}.")
+    if rates_ is not None:
+        p1, p2 = rates_
+        if not (0 <= p1 <= 1 and 0 <= p2 <= 1) or p1 == p2:
+            fail("--rates needs two different rates between 0 and 1")
+        n = samples_for_difference(p1, p2, power=power, alpha=alpha)
+        console.print(f"To tell {p1:.0%} from {p2:.0%} with power {power:.0%} at two-sided α = {alpha:g}: {n} samples per "
+                      f"model per condition ({2 * n * conditions} in all for {conditions} condition(s)).")
 
 
 @app.command()

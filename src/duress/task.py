@@ -73,6 +73,8 @@ def family_task(
     cache: bool = False,
     judge_model: str | None = None,
     policy: str = "rules",
+    only: Sequence[str] | None = None,
+    epoch_offset: int = 0,
     **factor_levels: Any,
 ) -> Task:
     """Build the Inspect task for ``family``.
@@ -80,6 +82,8 @@ def family_task(
     Factor levels come from ``factors`` or directly as keyword arguments
     (``-T successor_values=same,different``); factors not given take the family's defaults.
     ``judge_model`` adds an LLM judge; ``policy`` (rules, llm, both, either) combines the verdicts.
+    ``only`` keeps the listed condition ids; ``epoch_offset`` numbers this task's epochs after earlier
+    rounds of the same run (sequential sampling), so their generation seeds differ.
     """
     fam = get_family(family)
     choices: dict[str, Any] = {**(factors or {}), **factor_levels}
@@ -90,15 +94,19 @@ def family_task(
         raise ValueError("samples must be at least 1")
     if protocol not in PROTOCOLS + ("auto",):
         raise ValueError(f"unknown protocol {protocol!r}; use auto, native or text")
+    samples_list = build_samples(fam, design, world, seed)
+    if only is not None:
+        samples_list = [s for s in samples_list if s.id in set(only)]
     return Task(
         name=family,
-        dataset=MemoryDataset(build_samples(fam, design, world, seed), name=family),
-        solver=[system_prompt(family, protocol), agent_loop(protocol=protocol, max_turns=max_turns, seed=seed, cache=cache)],
+        dataset=MemoryDataset(samples_list, name=family),
+        solver=[system_prompt(family, protocol), agent_loop(protocol=protocol, max_turns=max_turns, seed=seed, cache=cache,
+                                                               epoch_offset=epoch_offset)],
         scorer=duress_judge(family, judge_model=judge_model, policy=policy),
         epochs=Epochs(samples),
         fail_on_error=False,
         metadata={"duress": {"family": family, "protocol": protocol, "max_turns": max_turns, "world": world,
                              "seed": seed, "design": {k: list(v) for k, v in design.chosen.items()},
-                             "judge_model": judge_model, "policy": policy}},
+                             "judge_model": judge_model, "policy": policy, "epoch_offset": epoch_offset}},
     )
 
