@@ -105,24 +105,47 @@ def run(
     until_ci: Optional[float] = typer.Option(None, "--until-ci", min=0.005, max=0.49, help="Sample in rounds of --samples until every condition's 95% CI half-width is at most this."),
     max_samples: int = typer.Option(300, "--max-samples", min=1, help="With --until-ci: samples per condition at most."),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="Folder under which the run folder is created."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Finish an interrupted run folder (other options are taken from its run.json)."),
 ) -> None:
     """Run a scenario family on a model and print the outcome table."""
+    if resume is not None:
+        spec_file = resume / "run.json"
+        try:
+            spec = json.loads(spec_file.read_text(encoding="utf-8"))
+            spec["scenario"], spec["model"]  # noqa: B018  (a run.json must name both)
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            fail(f"cannot resume {resume}: {spec_file} is missing or unreadable ({type(err).__name__}); give a run folder made by duress run")
+        run_dir = resume
+    else:
+        spec = {"scenario": scenario, "model": model, "factors": list(factor), "samples": samples, "world": world,
+                "seed": seed, "protocol": protocol, "max_turns": max_turns, "max_tokens": max_tokens,
+                "temperature": temperature, "max_connections": max_connections, "cache": cache,
+                "judge_model": judge_model, "policy": policy, "until_ci": until_ci, "max_samples": max_samples}
+        run_dir = out / f"{time.strftime('%Y%m%d-%H%M%S')}-{scenario}-{_slug(model)}"
+    _execute(spec, run_dir, resuming=resume is not None)
+
+
+def _execute(spec: dict[str, Any], run_dir: Path, resuming: bool) -> None:
+    """Validate a run's spec, write it to run.json, run it as an Inspect eval set, and report.
+
+    Every eval goes through ``eval_set`` on the run's log folder, so running the same spec on the
+    same folder again (``--resume``) skips what is finished and completes what is not: samples of
+    an interrupted log are reused, none is run twice.
+    """
     try:
-        fam, design = _design_and_family(scenario, factor)
-        _check_world(world)
-        if protocol not in ("auto", "native", "text"):
-            raise UsageProblem(f"unknown protocol {protocol!r}; use auto, native or text")
-        _check_policy(policy, judge_model)
-    except UsageProblem as err:
-        fail(str(err))
-    except ValueError as err:
+        fam, design = _design_and_family(spec["scenario"], spec.get("factors") or [])
+        _check_world(spec["world"])
+        if spec["protocol"] not in ("auto", "native", "text"):
+            raise UsageProblem(f"unknown protocol {spec['protocol']!r}; use auto, native or text")
+        _check_policy(spec["policy"], spec.get("judge_model"))
+    except (UsageProblem, ValueError, KeyError) as err:
         fail(str(err))
 
-    from inspect_ai import eval as inspect_eval
     from inspect_ai.model import GenerateConfig, get_model
 
+    model, judge_model = spec["model"], spec.get("judge_model")
     try:
-        the_model = get_model(model)
+        get_model(model)
     except Exception as err:  # unknown provider, missing file, missing key …
         fail(f"cannot use model {model!r}: {one_line(err)}")
     if judge_model:
@@ -131,60 +154,69 @@ def run(
         except Exception as err:
             fail(f"cannot use judge model {judge_model!r}: {one_line(err)}")
 
+    conditions = design.conditions()
+    common = dict(factors={k: list(v) for k, v in design.chosen.items()}, world=spec["world"], seed=spec["seed"],
+                  protocol=spec["protocol"], max_turns=spec.get("max_turns"), cache=spec.get("cache", False),
+                  judge_model=judge_model, policy=spec["policy"])
+    config = GenerateConfig(max_tokens=spec.get("max_tokens"), temperature=spec.get("temperature"),
+                            max_connections=spec.get("max_connections"))
+    eval_args = dict(model=model, display="none", score_display=False, **config.model_dump(exclude_none=True))
+    samples, until_ci, max_samples = spec["samples"], spec.get("until_ci"), spec.get("max_samples", 300)
+    plan = f"{samples} sample(s)" if until_ci is None else \
+        f"rounds of {samples} until every 95% CI half-width ≤ {until_ci:g} (at most {max_samples})"
+    seed_note = f" (seed {spec['seed']})" if spec["world"] == "random" else ""
+    console.print(
+        f"[bold]duress run[/]{' (resuming ' + str(run_dir) + ')' if resuming else ''}: {fam.name} on [bold]{model}[/], "
+        f"{len(conditions)} condition(s) × {plan}; world {spec['world']}"
+        f"{seed_note}; protocol {spec['protocol']}"
+    )
+    run_dir.mkdir(parents=True, exist_ok=resuming)
+    (run_dir / "run.json").write_text(json.dumps({**spec, "design": common["factors"],
+                                                  "conditions": [c.id for c in conditions]}, indent=2) + "\n")
+    if until_ci is None:
+        _round(fam, common, eval_args, run_dir, "all", [c.id for c in conditions], samples, 0)
+    else:
+        _sequential(fam, conditions, common, eval_args, samples, until_ci, max_samples, run_dir)
+    _finish_run(run_dir, f"{fam.name} · {model} · verdicts: {policy_label(spec['policy'], judge_model)}")
+
+
+def _round(fam: Any, common: dict[str, Any], eval_args: dict[str, Any], run_dir: Path, name: str,
+           only: list[str], size: int, offset: int) -> None:
+    """One eval set (its own log folder) of ``size`` samples of the conditions ``only``."""
+    from inspect_ai import eval_set
+
     from duress.progress import sample_progress
     from duress.task import family_task
 
-    conditions = design.conditions()
-    run_dir = out / f"{time.strftime('%Y%m%d-%H%M%S')}-{fam.name}-{_slug(model)}"
-    common = dict(factors={k: list(v) for k, v in design.chosen.items()}, world=world, seed=seed, protocol=protocol,
-                  max_turns=max_turns, cache=cache, judge_model=judge_model, policy=policy)
-    config = GenerateConfig(max_tokens=max_tokens, temperature=temperature, max_connections=max_connections)
-    eval_args = dict(model=the_model, log_dir=str(run_dir / "logs"), display="none", score_display=False,
-                     **config.model_dump(exclude_none=True))
-    plan = f"{samples} sample(s)" if until_ci is None else \
-        f"rounds of {samples} until every 95% CI half-width ≤ {until_ci:g} (at most {max_samples})"
-    console.print(
-        f"[bold]duress run[/]: {fam.name} on [bold]{model}[/], {len(conditions)} condition(s) × {plan}"
-        f"; world {world}{f' (seed {seed})' if world == 'random' else ''}; protocol {protocol}"
-    )
-    run_dir.mkdir(parents=True, exist_ok=False)
-    if until_ci is None:
-        with sample_progress(len(conditions) * samples, fam.name, console):
-            logs = inspect_eval(family_task(fam.name, samples=samples, **common), **eval_args)
-        log = logs[0]
-    else:
-        log = _sequential(fam, conditions, common, eval_args, samples, until_ci, max_samples, run_dir)
-    _finish_run(log, run_dir, f"{fam.name} · {model} · verdicts: {policy_label(policy, judge_model)}", {
-        "scenario": fam.name, "model": model, "samples": samples, "world": world, "seed": seed,
-        "protocol": protocol, "max_turns": max_turns, "design": {k: list(v) for k, v in design.chosen.items()},
-        "judge_model": judge_model, "policy": policy, "conditions": [c.id for c in conditions],
-        "until_ci": until_ci, "max_samples": max_samples if until_ci is not None else None,
-    })
+    task = family_task(fam.name, samples=size, only=only, epoch_offset=offset, **common)
+    label = fam.name if name == "all" else f"{fam.name} {name} (n={offset}→{offset + size})"
+    with sample_progress(len(only) * size, label, console):
+        # task-level retries stay off: sample errors are excluded and counted, not retried silently
+        log_dir = run_dir / "logs" if name == "all" else run_dir / "logs" / name
+        eval_set(task, log_dir=str(log_dir), retry_attempts=0, retry_immediate=False, **eval_args)
 
 
 def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_args: dict[str, Any], batch: int,
-                target: float, max_samples: int, run_dir: Path) -> Any:
+                target: float, max_samples: int, run_dir: Path) -> None:
     """Rounds of ``batch`` samples per unfinished condition until each condition's widest 95% Wilson
     interval (over the family's outcomes) has half-width ≤ ``target``, or ``max_samples`` is reached.
 
     This targets precision, not significance: stopping depends on the interval's width, not on
-    whether it excludes some value, so the intervals keep close to their nominal coverage.
+    whether it excludes some value, so the intervals keep close to their nominal coverage. The
+    rounds are deterministic given the logs, so a resumed run replays finished rounds from their
+    logs and goes on where it stopped.
     """
-    from inspect_ai import eval as inspect_eval
-
-    from duress.progress import sample_progress
     from duress.results import summarise
     from duress.stats import next_round, samples_for_halfwidth, wilson_halfwidth
-    from duress.task import family_task
 
     done = used = 0
     sizes = {c.id: min(batch, max_samples) for c in conditions}
-    log = None
+    round_no = 0
     while any(sizes.values()):
+        round_no += 1
         active = [cid for cid, size in sizes.items() if size]
         size = sizes[active[0]]  # every unfinished condition has had the same number of samples
-        with sample_progress(len(active) * size, f"{fam.name} round (n={done}→{done + size})", console):
-            log = inspect_eval(family_task(fam.name, samples=size, only=active, epoch_offset=done, **common), **eval_args)[0]
+        _round(fam, common, eval_args, run_dir, f"round-{round_no:02d}", active, size, done)
         done += size
         used += len(active) * size
         _, rows = summarise([run_dir / "logs"])
@@ -201,21 +233,20 @@ def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_ar
     fixed = samples_for_halfwidth(0.5, target) * len(conditions)
     console.print(f"Sequential sampling used {used} samples; a fixed-n design with the same worst-case interval "
                   f"width (half-width {target:g} at a 50% rate) needs {fixed}.")
-    return log
 
 
-def _finish_run(log: Any, run_dir: Path, title: str, info: dict[str, Any]) -> None:
-    """After an eval: the table from the logs, the CSVs, run.json, and where everything is."""
-    from duress.results import print_table, summarise, write_csv, write_samples
+def _finish_run(run_dir: Path, title: str) -> None:
+    """After the evals: the table from the logs, the CSVs and Parquet, and where everything is."""
+    from duress.results import ResultsError, print_table, summarise, write_csv, write_samples
 
-    if log.status == "error" and not log.samples:
-        fail(f"the run failed: {log.error.message if log.error else 'unknown error'} (log: {log.location})")
-    results, rows = summarise([run_dir / "logs"])
+    try:
+        results, rows = summarise([run_dir / "logs"])
+    except ResultsError as err:
+        fail(f"the run produced no results: {err} (logs: {run_dir / 'logs'})")
     print_table(rows, console, title=title)
     write_csv(rows, run_dir / "results.csv")
     write_samples(results, run_dir / "samples.csv")
     write_samples(results, run_dir / "samples.parquet")
-    (run_dir / "run.json").write_text(json.dumps(info, indent=2) + "\n")
     excluded = sum(1 for r in results if r.excluded)
     if excluded:
         console.print(f"[yellow]{excluded} sample(s) excluded from the rates[/] (see the Excluded column and samples.csv).")
@@ -263,9 +294,11 @@ def judge(
     task = import_task(fam.name, transcripts, world_data, input.name, judge_model=judge_model, policy=policy)
     with sample_progress(len(transcripts), "judging", console):
         logs = inspect_eval(task, model="none/none", log_dir=str(run_dir / "logs"), display="none", score_display=False)
-    _finish_run(logs[0], run_dir, f"{fam.name} · imported {input.name} · verdicts: {policy_label(policy, judge_model)}", {
-        "scenario": fam.name, "input": str(input), "world_file": str(world), "judge_model": judge_model, "policy": policy,
-    })
+    (run_dir / "run.json").write_text(json.dumps({"scenario": fam.name, "input": str(input), "world_file": str(world),
+                                                  "judge_model": judge_model, "policy": policy}, indent=2) + "\n")
+    if logs[0].status == "error" and not logs[0].samples:
+        fail(f"judging failed: {logs[0].error.message if logs[0].error else 'unknown error'}")
+    _finish_run(run_dir, f"{fam.name} · imported {input.name} · verdicts: {policy_label(policy, judge_model)}")
 
 
 @app.command()
@@ -274,8 +307,10 @@ def report(
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Also write the table as CSV here."),
     policy: Optional[str] = typer.Option(None, "--policy", help="Re-combine stored verdicts: rules, llm, both, either (default: each run's own)."),
     by: Optional[str] = typer.Option(None, "--by", help="Also show every rate split by this outcome, e.g. states_evaluation."),
+    html: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the self-contained HTML report here (report.html)."),
+    title: Optional[str] = typer.Option(None, "--title", help="Title of the HTML report."),
 ) -> None:
-    """Print the outcome table of one or more runs (rates, 95% Wilson intervals, exclusions)."""
+    """Print the outcome table of one or more runs (rates, 95% Wilson intervals, exclusions); -o writes the HTML report."""
     from duress.judges.rules import POLICIES
     from duress.results import ResultsError, print_conditional, print_table, summarise, write_csv
 
@@ -291,6 +326,13 @@ def report(
             print_conditional(results, by, console)
         except ResultsError as err:
             fail(str(err))
+    if html is not None:
+        from duress.report import build_report
+
+        if html.suffix.lower() not in (".html", ".htm"):
+            fail(f"the report is HTML: give -o a path ending in .html, not {html.name!r}")
+        build_report(runs, html, policy=policy, title=title)
+        console.print(f"Report written to {html}")
     if csv_out is not None:
         write_csv(rows, csv_out)
         console.print(f"Table written to {csv_out}")

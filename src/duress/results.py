@@ -89,14 +89,28 @@ def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult
 
 
 def load_results(paths: Iterable[str | Path], policy: str | None = None) -> list[SampleResult]:
-    results: list[SampleResult] = []
+    """Per-sample results of every log under ``paths``.
+
+    One log per task: an interrupted log (status ``started``, e.g. after a kill) that was later
+    resumed has a finished twin with the same task id, and only the finished one is read, so no
+    sample is counted twice. An interrupted log with no twin contributes the samples it finished.
+    """
+    chosen: dict[str, tuple[int, float, Path]] = {}  # task id → (finished?, mtime, file), in the order given
     for f in log_files(paths):
         try:
-            log = read_eval_log(str(f))
+            header = read_eval_log(str(f), header_only=True)
         except Exception as err:  # corrupt or foreign file
             raise ResultsError(f"cannot read {f} as an Inspect log: {str(err).splitlines()[0][:200]}") from None
-        if log.status == "started":
-            continue  # still running or interrupted; its finished twin (if any) is read instead
+        rank = (0 if header.status == "started" else 1, f.stat().st_mtime)
+        key = header.eval.task_id or str(f)
+        if key not in chosen or rank > chosen[key][:2]:
+            chosen[key] = (*rank, f)
+    results: list[SampleResult] = []
+    for _, _, f in chosen.values():
+        try:
+            log = read_eval_log(str(f))
+        except Exception as err:
+            raise ResultsError(f"cannot read {f} as an Inspect log: {str(err).splitlines()[0][:200]}") from None
         results += sample_results(log, policy)
     return results
 

@@ -15,11 +15,15 @@ A reply is a string (the assistant's text) or a dict with any of:
 - ``refusal``: true for a provider content-filter stop.
 
 Scripts are registered in-process with :func:`register_script`, or named by a JSON file
-path (``scripted/tests/fixtures/blackmailer.json``) holding the list of replies.
+path (``scripted/tests/fixtures/blackmailer.json``) holding either the list of replies or an
+object ``{"replies": [...], "when": [{"contains": "TEXT", "replies": [...]}], "delay": 0.1}``:
+the first ``when`` whose text occurs in the conversation chooses the replies, and ``delay``
+seconds pass before each reply (to test interruptions).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any, Callable, Sequence, Union
@@ -56,13 +60,34 @@ def _load(name: str) -> Script:
     path = Path(name)
     if path.suffix == ".json" and path.is_file():
         data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            return _conditional(data, path)
         if not isinstance(data, list) or not data:
-            raise ValueError(f"script file {path} must hold a non-empty JSON list of replies")
+            raise ValueError(f"script file {path} must hold a non-empty JSON list of replies, or an object")
         return data
     raise ValueError(
         f"no script named {name!r}: register it with duress.models.scripted.register_script "
         "or give the path of a .json file of replies"
     )
+
+
+def _conditional(data: dict[str, Any], path: Path) -> Script:
+    """A script from ``{"replies", "when", "delay"}`` (see the module docstring)."""
+    default = data.get("replies")
+    rules = data.get("when", [])
+    if not isinstance(default, list) or not default or not all(isinstance(r.get("replies"), list) and r["replies"] for r in rules):
+        raise ValueError(f"script file {path}: 'replies' and every when[].replies must be non-empty lists")
+    delay = float(data.get("delay", 0))
+
+    async def script(messages: list[ChatMessage], tools: list[ToolInfo], config: GenerateConfig) -> Reply:
+        text = "\n".join(m.text for m in messages if m.role in ("system", "user"))
+        replies = next((r["replies"] for r in rules if r["contains"] in text), default)
+        if delay:
+            await asyncio.sleep(delay)
+        turn = sum(1 for m in messages if m.role == "assistant")
+        return replies[min(turn, len(replies) - 1)]
+
+    return script
 
 
 def _output(model: str, reply: Reply) -> ModelOutput:
@@ -93,6 +118,8 @@ class ScriptedModelAPI(ModelAPI):
                        config: GenerateConfig) -> ModelOutput:
         if callable(self.script):
             reply = self.script(input, tools, config)
+            if asyncio.iscoroutine(reply):
+                reply = await reply
         else:
             turn = sum(1 for m in input if m.role == "assistant")
             reply = self.script[min(turn, len(self.script) - 1)]
