@@ -348,8 +348,11 @@ def compare(
     policy: Optional[str] = typer.Option(None, "--policy", help="Re-combine stored verdicts: rules, llm, both, either."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Also write the comparisons as CSV here."),
 ) -> None:
-    """Compare two models (new vs previous), or two levels of a factor: risk difference with a Newcombe
-    interval, Fisher's exact p and Holm-corrected p across every comparison shown."""
+    """Compare two models (new vs previous), or two levels of a factor.
+
+    Risk difference with a Newcombe interval, Fisher's exact p, and Holm-corrected p across every
+    comparison shown.
+    """
     import csv
 
     from duress.judges.rules import POLICIES
@@ -558,7 +561,7 @@ def show_prompt(
     seed: int = typer.Option(0, "--seed"),
     protocol: str = typer.Option("text", "--protocol", help="text or native (the tool instructions differ)."),
 ) -> None:
-    """Print exactly what the agent is shown (system prompt and first user turn) per condition."""
+    """Print exactly what the agent is shown (system prompt and every user turn) per condition."""
     try:
         fam, design = _design_and_family(scenario, factor)
         _check_world(world)
@@ -572,8 +575,9 @@ def show_prompt(
         console.print(Rule(f"[bold]{condition.id}"))
         console.print("[bold]SYSTEM[/]")
         console.print(rendered.system, markup=False, highlight=False)
-        console.print("[bold]USER[/]")
-        console.print(rendered.user, markup=False, highlight=False)
+        for i, turn in enumerate(rendered.user_turns, 1):
+            console.print(f"[bold]USER (turn {i} of {len(rendered.user_turns)})[/]")
+            console.print(turn, markup=False, highlight=False)
 
 
 def main() -> None:
