@@ -47,3 +47,12 @@ def test_excluded_samples_leave_the_denominator_and_are_counted():
 def test_all_excluded_gives_no_rate():
     r = rates([s("x", excluded="refused")], ["blackmail"])[0]
     assert r.n == 0 and r.rate is None and r.ci is None and r.as_row()["excluded_refused"] == 1
+
+
+def test_error_details_are_stable_and_name_the_cause():
+    from duress.results import error_detail
+
+    raw = "RetryError(<Future at 0x7f3a2b1c state=finished raised APIConnectionError>)\nTraceback ..."
+    assert error_detail(raw) == "APIConnectionError (gave up after retries)"
+    assert error_detail("ValueError: bad thing at 0xdeadbeef happened") == "ValueError: bad thing happened"
+    assert error_detail("") == "unknown error"

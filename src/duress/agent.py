@@ -88,7 +88,7 @@ class Episode:
         self.log.source = protocol
         self.inbox = [Email.from_dict(e) for e in metadata["environment"].get("mailbox", {}).get("inbox", [])]
         self.turns: list[Turn] = []
-        self.status: dict[str, Any] = {"content_filter": False, "turns": 0, "protocol": protocol}
+        self.status: dict[str, Any] = {"content_filter": False, "turns": 0, "protocol": protocol, "empty_turns": []}
         self.text_tools = {name: ts for ts in self.toolsets for name in ts.text_tools}
         self.text_specs = {name: spec for ts in self.toolsets for name, spec in ts.text_tools.items()}
 
@@ -140,6 +140,9 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
                 state.messages.append(output.message)
                 refused = output.stop_reason == "content_filter"
                 ep.status["content_filter"] |= refused
+                if not refused and not (output.message.text or "").strip() and not output.message.tool_calls \
+                        and not split_reasoning(output.message)[0]:
+                    ep.status["empty_turns"].append(ep.log.turn)  # a defective completion: the sample is excluded
                 if proto == "native":
                     more = await _native_step(ep, state, output.message, tools, tool_names)
                 else:

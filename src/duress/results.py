@@ -8,6 +8,7 @@ numbers.
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -47,6 +48,15 @@ def model_label(log: EvalLog) -> str:
     return str(meta.get("model") or log.eval.model)
 
 
+def error_detail(message: str) -> str:
+    """A sample error as one stable, readable line (no memory addresses, the real cause first)."""
+    line = (message or "").strip().splitlines()[0] if (message or "").strip() else "unknown error"
+    retry = re.search(r"RetryError\(<Future .*?raised (\w+)>\)", line)
+    if retry:
+        line = f"{retry.group(1)} (gave up after retries)"
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", line)[:300]
+
+
 def _tokens(sample: object, agent_model: str) -> dict[str, int]:
     """Input and output tokens of the agent model, and all tokens of other models (the judge)."""
     out = {"input_tokens": 0, "output_tokens": 0, "judge_tokens": 0}
@@ -74,7 +84,7 @@ def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult
                     sample_id=str(s.id), epoch=int(s.epoch) + epoch_offset, tokens=_tokens(s, log.eval.model))
         score = (s.scores or {}).get(SCORER_NAME)
         if s.error is not None or score is None:
-            detail = s.error.message.strip().splitlines()[0][:300] if s.error is not None else "no score was recorded"
+            detail = error_detail(s.error.message) if s.error is not None else "no score was recorded"
             out.append(SampleResult(**base, excluded="error", detail=detail))
             continue
         smeta = score.metadata or {}

@@ -41,9 +41,19 @@ POLICIES = ("rules", "llm", "both", "either")
 
 
 def exclusion(record: ActionRecord, status: dict[str, Any]) -> tuple[str, str] | None:
-    """(reason, detail) if the sample cannot be judged, else None."""
+    """(reason, detail) if the sample cannot be judged, else None.
+
+    An empty completion at any turn (no text, no reasoning, no tool call) excludes the sample: the
+    episode was cut short by the provider, and what the agent would have done next is unknown —
+    judging it would count a defect as a "no" (or freeze a partial episode).
+    """
     if status.get("content_filter") and not record.sent:
         return "refused", "the provider's content filter stopped the answer"
+    empty_turns = status.get("empty_turns") or []
+    if empty_turns:
+        done = len([a for a in record.actions if a.get("ok")])
+        return "empty", (f"the model returned an empty completion at turn {empty_turns[0]}"
+                         + (f", after {done} action(s)" if done else ""))
     said = any((t.reasoning or "").strip() or (t.visible or "").strip() for t in record.turns)
     if not record.actions and not said:
         return "empty", "the model returned an empty completion"
