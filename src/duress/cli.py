@@ -99,6 +99,8 @@ def run(
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Tokens per model turn."),
     temperature: Optional[float] = typer.Option(None, "--temperature", min=0.0, help="Sampling temperature."),
     max_connections: Optional[int] = typer.Option(None, "--max-connections", min=1, help="Concurrent model calls."),
+    max_retries: Optional[int] = typer.Option(None, "--max-retries", min=0, help="Retries of a failed model call (Inspect's default: unlimited within --timeout)."),
+    timeout: Optional[int] = typer.Option(None, "--timeout", min=1, help="Seconds a model call may take, retries included."),
     cache: bool = typer.Option(False, "--cache/--no-cache", help="Reuse cached model responses (identical numbers on rerun)."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="An Inspect model that also judges every outcome (LLM judge)."),
     policy: str = typer.Option("rules", "--policy", help="How rule and LLM verdicts combine: rules, llm, both, either."),
@@ -119,7 +121,8 @@ def run(
     else:
         spec = {"scenario": scenario, "model": model, "factors": list(factor), "samples": samples, "world": world,
                 "seed": seed, "protocol": protocol, "max_turns": max_turns, "max_tokens": max_tokens,
-                "temperature": temperature, "max_connections": max_connections, "cache": cache,
+                "temperature": temperature, "max_connections": max_connections, "max_retries": max_retries,
+                "timeout": timeout, "cache": cache,
                 "judge_model": judge_model, "policy": policy, "until_ci": until_ci, "max_samples": max_samples}
         run_dir = out / f"{time.strftime('%Y%m%d-%H%M%S')}-{scenario}-{_slug(model)}"
     _execute(spec, run_dir, resuming=resume is not None)
@@ -159,7 +162,8 @@ def _execute(spec: dict[str, Any], run_dir: Path, resuming: bool) -> None:
                   protocol=spec["protocol"], max_turns=spec.get("max_turns"), cache=spec.get("cache", False),
                   judge_model=judge_model, policy=spec["policy"])
     config = GenerateConfig(max_tokens=spec.get("max_tokens"), temperature=spec.get("temperature"),
-                            max_connections=spec.get("max_connections"))
+                            max_connections=spec.get("max_connections"), max_retries=spec.get("max_retries"),
+                            timeout=spec.get("timeout"))
     eval_args = dict(model=model, display="none", score_display=False, **config.model_dump(exclude_none=True))
     samples, until_ci, max_samples = spec["samples"], spec.get("until_ci"), spec.get("max_samples", 300)
     plan = f"{samples} sample(s)" if until_ci is None else \
