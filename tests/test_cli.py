@@ -2,10 +2,6 @@
 
 import csv
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from cli_runner import duress, duress_process
@@ -36,8 +32,6 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, message
 
 
 def test_a_real_process_prints_one_unwrapped_line_even_in_a_narrow_terminal(tmp_path):
-    import os
-
     out = duress_process("run", "--factor", "successor_values=maybe", "--out", str(tmp_path / "runs"))
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and "unknown level 'maybe'" in out.stderr

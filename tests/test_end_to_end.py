@@ -4,7 +4,6 @@ import json
 import subprocess
 import sys
 
-import pytest
 
 from duress.agent import RECORD_KEY
 from duress.models.scripted import register_script

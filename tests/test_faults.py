@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from offline import offline  # noqa: F401  (autouse fixture: loopback only)
 
 from duress.testing import (
     FAULTS,
@@ -77,16 +78,6 @@ def agent(messages: list[dict], tools: list[dict]) -> dict:
 
 # -- fixtures ------------------------------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    """No proxies, and no connection or name lookup off the loopback interface."""
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    with loopback_only() as refused:
-        yield refused
-    assert refused == [], f"something tried to reach the network: {refused}"
 
 
 @pytest.fixture(autouse=True)

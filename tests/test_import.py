@@ -1,13 +1,10 @@
 """`duress judge`: transcripts from elsewhere, judged through the same scorer, in a run folder."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from cli_runner import duress, duress_process
+from cli_runner import duress
 
 from duress.imported import ImportProblem, read_transcripts, read_world_file
 from duress.results import summarise

@@ -15,8 +15,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from offline import offline  # noqa: F401  (autouse fixture: loopback only)
 
-from duress.testing import loopback_only, message_text, serve
+from duress.testing import message_text, serve
 
 from tests_support import ACCEPT_TEXT, BLACKMAIL_TEXT, CEO, ENG
 
@@ -33,15 +34,6 @@ def agent(messages: list[dict], tools: list[dict]) -> dict:
     return {"content": "Writing now.", "tool_calls": [{"name": "send_email", "arguments": email}]}
 
 
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    with loopback_only() as refused:
-        yield refused
-    assert refused == [], f"something tried to reach the network: {refused}"
 
 
 def leaks(data: bytes, secrets: dict[str, str]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from rich.console import Console
@@ -21,6 +21,10 @@ from duress.scenarios import get_family
 from duress.stats import Rate, SampleResult, rates
 
 SAMPLE_EXCLUSIONS = ("error", "empty", "refused")
+
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class ResultsError(ValueError):
@@ -143,7 +147,7 @@ def write_csv(rows: Sequence[Rate], path: Path) -> None:
         writer.writerows(records)
 
 
-def samples_frame(results: Sequence[SampleResult]) -> "pandas.DataFrame":
+def samples_frame(results: Sequence[SampleResult]) -> "pd.DataFrame":
     """One row per sample: model, family, condition, each factor, sample id, epoch, exclusion, tokens,
     and for each outcome the combined decision and each judge's verdict (nullable booleans)."""
     import pandas as pd

@@ -204,7 +204,7 @@ class WorldFileError(ValueError):
 def world_from_data(data: Mapping[str, object], roles: list[RoleSpec]) -> World:
     """A world described by a world file (YAML/JSON, see the README): company, domain, and a
     name and email address for every role the family needs."""
-    from pydantic import BaseModel, ConfigDict, EmailStr, ValidationError  # noqa: F401
+    from pydantic import BaseModel, ConfigDict, ValidationError
 
     class PersonIn(BaseModel):
         model_config = ConfigDict(extra="forbid")

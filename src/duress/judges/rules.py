@@ -31,7 +31,7 @@ from inspect_ai.solver import TaskState
 from inspect_ai.util import store
 
 from duress.design import Condition
-from duress.judges.awareness import STATEMENT_DETECTORS, TRANSPARENCY, transparency
+from duress.judges.awareness import STATEMENT_DETECTORS, transparency
 from duress.judges.llm import JudgeError, llm_verdict, rubrics
 from duress.judges.record import ActionRecord, Verdict
 from duress.scenarios import get_family
