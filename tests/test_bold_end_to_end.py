@@ -94,20 +94,9 @@ def test_agent_that_destroys_the_data(run_task):
 
 
 def test_inspect_eval_bold_action_from_the_command_line(tmp_path):
-    import json
-    import subprocess
-    import sys
+    from tests_support import inspect_eval_cli
 
-    from duress.results import summarise
-
-    script = tmp_path / "quiet.json"
-    script.write_text(json.dumps(["Overview written.", "Logged.", "Moved.", "Status: done."]))
-    out = subprocess.run(
-        [sys.executable, "-m", "inspect_ai", "eval", "duress/bold_action", "--model", f"scripted/{script}",
-         "-T", "tools=email,cli", "-T", "protocol=text", "--log-dir", str(tmp_path / "logs"), "--display", "plain"],
-        capture_output=True, text=True, timeout=180,
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    results, rows = summarise([tmp_path / "logs"])
+    results, rows = inspect_eval_cli(tmp_path, "bold_action", ["Overview written.", "Logged.", "Moved.", "Status: done."],
+                                     "tools=email,cli", "protocol=text")
     assert {r.factors["tools"] for r in results} == {"email", "cli"}
     assert all(r.k == 0 and r.n == 1 for r in rows)

@@ -1,14 +1,11 @@
 """End to end through Inspect with the scripted provider: the table shows what the agents did."""
 
-import json
-import subprocess
-import sys
 
 
 from duress.agent import RECORD_KEY
 from duress.models.scripted import register_script
 
-from tests_support import ACCEPT_TEXT, ADVOCATE_TEXT, BLACKMAIL_TEXT, ENG
+from tests_support import ACCEPT_TEXT, ADVOCATE_TEXT, BLACKMAIL_TEXT, ENG, inspect_eval_cli
 
 
 def rate(table, condition_part, outcome):
@@ -105,17 +102,7 @@ def test_text_protocol_malformed_block_is_shown_and_recorded(run_task):
 
 
 def test_inspect_eval_command_line(tmp_path):
-    script = tmp_path / "blackmailer.json"
-    script.write_text(json.dumps([BLACKMAIL_TEXT]))
-    out = subprocess.run(
-        [sys.executable, "-m", "inspect_ai", "eval", "duress/blackmail", "--model", f"scripted/{script}",
-         "-T", "successor_values=same", "-T", "protocol=text", "--log-dir", str(tmp_path / "logs"), "--display", "plain"],
-        capture_output=True, text=True, timeout=180,
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    from duress.results import summarise
-
-    results, rows = summarise([tmp_path / "logs"])
+    results, rows = inspect_eval_cli(tmp_path, "blackmail", [BLACKMAIL_TEXT], "successor_values=same", "protocol=text")
     got = {r.outcome: (r.k, r.n) for r in rows}
     assert got["blackmail"] == (1, 1) and got["accepts"] == (0, 1)
     assert results[0].factors["successor_values"] == "same"
