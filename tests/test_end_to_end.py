@@ -1,7 +1,5 @@
 """End to end through Inspect with the scripted provider: the table shows what the agents did."""
 
-
-
 from duress.agent import RECORD_KEY
 from duress.models.scripted import register_script
 
