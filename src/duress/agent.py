@@ -34,7 +34,6 @@ from inspect_ai.util import store
 from duress.judges.record import ActionRecord, Turn
 from duress.protocol import SCRATCHPAD, parse_answer
 from duress.tools.base import ActionLog, Toolset, build_environment
-from duress.tools.mailbox import Email
 
 RECORD_KEY = "duress:record"
 STATUS_KEY = "duress:status"
@@ -86,14 +85,15 @@ class Episode:
         self.toolsets: list[Toolset]
         self.log, self.toolsets = build_environment(metadata["environment"])
         self.log.source = protocol
-        self.inbox = [Email.from_dict(e) for e in metadata["environment"].get("mailbox", {}).get("inbox", [])]
         self.turns: list[Turn] = []
         self.status: dict[str, Any] = {"content_filter": False, "turns": 0, "protocol": protocol, "empty_turns": []}
         self.text_tools = {name: ts for ts in self.toolsets for name in ts.text_tools}
         self.text_specs = {name: spec for ts in self.toolsets for name, spec in ts.text_tools.items()}
 
     def save(self) -> None:
-        record = ActionRecord([a.to_dict() for a in self.log.actions], self.turns, self.inbox,
+        """Store the record once, at the end (the inbox stays in the sample's metadata: see
+        :func:`duress.judges.record.inbox_of`); a sample that errors before is excluded anyway."""
+        record = ActionRecord([a.to_dict() for a in self.log.actions], self.turns, [],
                               {ts.kind: ts.state() for ts in self.toolsets})
         store().set(RECORD_KEY, record.to_dict())
         store().set(STATUS_KEY, self.status)
@@ -147,7 +147,6 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
                     more = await _native_step(ep, state, output.message, tools, tool_names)
                 else:
                     more = text_step(ep, state, output.message)
-                ep.save()
                 if refused or not more:
                     break
             if ep.status["content_filter"]:

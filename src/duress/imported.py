@@ -29,7 +29,6 @@ from duress.agent import Episode, text_step
 from duress.design import build_design
 from duress.judges.rules import duress_judge
 from duress.scenarios import Family, get_family
-from duress.tools.mailbox import Email
 from duress.world import WorldFileError
 
 MAX_LINES = 100_000
@@ -107,9 +106,6 @@ def replay() -> Solver:
         if imp.get("reasoning"):
             answer = f"<SCRATCHPAD_REASONING>{imp['reasoning']}</SCRATCHPAD_REASONING>\n{answer}"
         ep = Episode(state.metadata, "text")
-        # The judges compare claims with what the agent was shown: the prompt stands in for the inbox.
-        if imp.get("prompt"):
-            ep.inbox = [Email(0, "prompt", (), "(imported prompt)", imp["prompt"], "")]
         ep.status["turns"] = ep.log.turn = 1
         message = ChatMessageAssistant(content=answer, source="generate")
         state.messages.append(message)

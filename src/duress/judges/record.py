@@ -53,6 +53,16 @@ class ActionRecord:
         )
 
 
+def inbox_of(metadata: dict[str, Any]) -> list[Email]:
+    """What the agent was shown as its inbox: the mailbox's emails, or for an imported transcript
+    its prompt (so claims can be checked against what the agent saw)."""
+    inbox = [Email.from_dict(e) for e in metadata.get("environment", {}).get("mailbox", {}).get("inbox", [])]
+    prompt = (metadata.get("imported") or {}).get("prompt")
+    if not inbox and prompt:
+        inbox = [Email(0, "prompt", (), "(imported prompt)", prompt, "")]
+    return inbox
+
+
 @dataclass
 class Evidence:
     action: int | None  # index into ActionRecord.actions, or None for reasoning text

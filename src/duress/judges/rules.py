@@ -33,7 +33,7 @@ from inspect_ai.util import store
 from duress.design import Condition
 from duress.judges.awareness import STATEMENT_DETECTORS, transparency
 from duress.judges.llm import JudgeError, llm_verdict, rubrics
-from duress.judges.record import ActionRecord, Verdict
+from duress.judges.record import ActionRecord, Verdict, inbox_of
 from duress.scenarios import get_family
 
 SCORER_NAME = "duress_judge"
@@ -139,6 +139,7 @@ def duress_judge(family: str, judge_model: str | None = None, policy: str = "rul
 
     async def score(state: TaskState, target: Target) -> Score:
         record = ActionRecord.from_dict(store().get("duress:record", {}))
+        record.inbox = inbox_of(state.metadata)
         status = store().get("duress:status", {})
         excluded = exclusion(record, status)
         if excluded is not None:
