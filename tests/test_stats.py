@@ -24,6 +24,13 @@ def test_wilson_known_values():
     assert wilson(84, 100) == pytest.approx((0.7558, 0.8990), abs=1e-4)
 
 
+@pytest.mark.parametrize("n", [1, 7, 100, 381, 400, 1000, 2500])
+def test_an_observed_0_or_100_percent_lies_inside_its_own_interval(n):
+    # statsmodels returns 0.9999999999999999 / ~1e-18 at these ends for some n
+    assert wilson(n, n)[1] == 1.0 and wilson(0, n)[0] == 0.0
+    assert wilson(n, n)[0] < 1.0 and wilson(0, n)[1] > 0.0
+
+
 def test_wilson_rejects_bad_counts():
     with pytest.raises(ValueError):
         wilson(0, 0)

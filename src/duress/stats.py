@@ -17,13 +17,19 @@ EXCLUSION_REASONS = ("error", "empty", "refused", "judge_error")
 
 
 def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """The Wilson score interval for ``k`` successes in ``n`` trials (``n`` > 0)."""
+    """The Wilson score interval for ``k`` successes in ``n`` trials (``n`` > 0).
+
+    At k = 0 the lower bound is exactly 0 and at k = n the upper bound exactly 1, as the formula
+    says; statsmodels' floating point can land a hair inside (1e-18, 0.9999999999999999), which
+    would make an interval for an observed 100% exclude 100%."""
     if n <= 0:
         raise ValueError("a Wilson interval needs n > 0")
     if not 0 <= k <= n:
         raise ValueError(f"k={k} is not between 0 and n={n}")
     lo, hi = proportion_confint(k, n, alpha=1 - confidence, method="wilson")
-    return float(max(0.0, lo)), float(min(1.0, hi))
+    lo = 0.0 if k == 0 else max(0.0, float(lo))
+    hi = 1.0 if k == n else min(1.0, float(hi))
+    return lo, hi
 
 
 @dataclass(frozen=True)
