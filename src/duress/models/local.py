@@ -9,6 +9,13 @@ from the model's metadata; ``max_tokens`` (default 512), ``temperature`` (defaul
 llama-cpp-python's chat formats cannot do tool calls with tiny models, so when Inspect passes
 tools (the ``native`` protocol) this provider describes them in the system prompt and parses
 ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` blocks from the answer itself.
+
+Every llama call of one provider runs on the same dedicated worker thread. llama-cpp-python
+builds with OpenMP, and calls that arrive from several different threads in turn (as
+``asyncio.to_thread`` does, picking any thread of the default executor while Inspect runs
+many samples at once) decode at about half speed; one thread keeps one OpenMP team warm
+(``benchmarks/embedded_tokens.py`` measured 0.57 of raw llama-cpp-python with
+``asyncio.to_thread``).
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ import os
 import re
 import threading
 import weakref
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +147,8 @@ class LocalModelAPI(ModelAPI):
         self.n_ctx = int(n_ctx or 0)  # 0: the context length in the model's metadata
         self._lock = threading.Lock()
         self._llm: Any = None
+        # one thread for every llama call (see the module's docstring)
+        self._worker: ThreadPoolExecutor | None = None
         _OPEN.add(self)
 
     def _model(self) -> Any:
@@ -166,7 +177,7 @@ class LocalModelAPI(ModelAPI):
 
     async def generate(self, input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice,
                        config: GenerateConfig) -> ModelOutput:
-        result = await asyncio.to_thread(self._complete, _chat(input, tools), config)
+        result = await self._on_worker(partial(self._complete, _chat(input, tools), config))
         choice = result["choices"][0]
         text = choice["message"].get("content") or ""
         calls: list[ToolCall] = []
@@ -194,7 +205,12 @@ class LocalModelAPI(ModelAPI):
             with self._lock:
                 return len(self._model().tokenize(text.encode("utf-8"), add_bos=False))
 
-        return await asyncio.to_thread(count)
+        return await self._on_worker(count)
+
+    async def _on_worker(self, call: Any) -> Any:
+        if self._worker is None:  # created on first use, again after close()
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="duress-llama")
+        return await asyncio.get_running_loop().run_in_executor(self._worker, call)
 
     def max_connections(self) -> int:
         return 1  # one llama context; concurrent samples queue here
@@ -207,6 +223,9 @@ class LocalModelAPI(ModelAPI):
             if self._llm is not None:
                 self._llm.close()
                 self._llm = None
+        if self._worker is not None:
+            self._worker.shutdown(wait=False)
+            self._worker = None
 
 
 @atexit.register
