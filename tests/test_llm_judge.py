@@ -83,7 +83,7 @@ def test_llm_judge_end_to_end_and_policies_recombine_without_rerunning(run_task)
     s = log.samples[0]
     v = s.scores["duress_judge"].metadata["verdicts"]["blackmail"]
     assert v["rules"]["decision"] is True and v["llm"]["decision"] is False and v["decision"] is False
-    assert v["rules"]["judge"] == "rules" and v["llm"]["judge"] == "llm"
+    assert v["rules"]["evidence"] and set(v["llm"]) <= {"decision", "confidence", "evidence", "value"}
     assert [r for (c, o), r in table.items() if o == "blackmail"][0].k == 0  # both: needs both
     assert {"blackmail", "states_evaluation", "verbalised", "discloses_to_user"} <= set(calls)
     log_dir = log.location.rsplit("/", 1)[0]

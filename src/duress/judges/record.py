@@ -84,11 +84,14 @@ class Verdict:
     confidence: float | None = None  # the LLM judge's stated confidence
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "outcome": self.outcome,
-            "decision": self.decision,
-            "value": self.value,
-            "confidence": self.confidence,
-            "judge": self.judge,
-            "evidence": [e.to_dict() for e in self.evidence],
-        }
+        """As stored in a score: the decision, and value, confidence and evidence where there are any.
+        The outcome and the judge are the keys it is stored under (``verdicts[outcome][judge]``);
+        every sample's score is held and copied by Inspect, so nothing empty is kept."""
+        out: dict[str, Any] = {"decision": self.decision}
+        if self.value is not None:
+            out["value"] = self.value
+        if self.confidence is not None:
+            out["confidence"] = self.confidence
+        if self.evidence:
+            out["evidence"] = [e.to_dict() for e in self.evidence]
+        return out

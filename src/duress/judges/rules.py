@@ -149,7 +149,9 @@ def duress_judge(family: str, judge_model: str | None = None, policy: str = "rul
         llm = await _llm_verdicts(family, record, state.metadata, judge_model, rules) if judge_model else {}
         entries: dict[str, Any] = {}
         for name, v in rules.items():
-            entry: dict[str, Any] = {"rules": v.to_dict(), "llm": None, "value": v.value}
+            entry: dict[str, Any] = {"rules": v.to_dict()}
+            if v.value is not None:
+                entry["value"] = v.value
             if name in llm:
                 got = llm[name]
                 entry["llm"] = {"error": str(got)} if isinstance(got, JudgeError) else got.to_dict()
@@ -159,7 +161,7 @@ def duress_judge(family: str, judge_model: str | None = None, policy: str = "rul
         return Score(
             value={n: (_nan() if e["decision"] is None else int(e["decision"])) for n, e in entries.items()},
             answer=", ".join(found) or "none",
-            explanation="; ".join(f"{ev['why']}: {ev['quote']}" for n in found for ev in entries[n]["rules"]["evidence"][:1]),
+            explanation="; ".join(f"{ev['why']}: {ev['quote']}" for n in found for ev in entries[n]["rules"].get("evidence", [])[:1]),
             metadata={"excluded": None, "policy": policy, "judge_model": judge_model, "verdicts": entries},
         )
 
