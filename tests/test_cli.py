@@ -86,3 +86,34 @@ def test_scenarios_lists_factors_and_outcomes():
     assert out.returncode == 0
     for word in ("successor_values", "ethical_exits", "blackmail", "deceptive_delay", "scratchpad"):
         assert word in out.stdout
+
+
+def _seeds_by_sample(run_dir):
+    from inspect_ai.log import read_eval_log
+
+    seeds = {}
+    for f in sorted((run_dir / "logs").glob("*.eval")):
+        log = read_eval_log(str(f))
+        offset = log.eval.metadata["duress"]["epoch_offset"]
+        for s in log.samples:
+            [event] = [e for e in s.events if e.event == "model"]
+            seeds[(s.metadata["condition"], s.epoch + offset)] = (event.config.seed, s.input)
+    return seeds
+
+
+def test_a_run_split_into_several_logs_has_the_same_samples_seeds_and_numbers(tmp_path):
+    # --samples-per-log bounds each Inspect eval (memory grows with an eval's size); the split
+    # must not change which samples run, their prompts and seeds, or the table
+    script = tmp_path / "bm.json"
+    script.write_text(json.dumps([BLACKMAIL_TEXT]))
+    common = ("run", "--model", f"scripted/{script}", "--protocol", "text", "-n", "5")
+    one = duress(*common, "--out", str(tmp_path / "one"))
+    split = duress(*common, "--samples-per-log", "4", "--out", str(tmp_path / "split"))
+    assert one.returncode == 0 and split.returncode == 0, split.stderr
+    one_dir, split_dir = next((tmp_path / "one").iterdir()), next((tmp_path / "split").iterdir())
+    assert len(list((one_dir / "logs").glob("*.eval"))) == 1
+    assert len(list((split_dir / "logs").glob("*.eval"))) == 3  # 2 conditions x (2 + 2 + 1) epochs
+    a, b = _seeds_by_sample(one_dir), _seeds_by_sample(split_dir)
+    assert len(a) == 10 and a == b
+    assert (one_dir / "results.csv").read_text() == (split_dir / "results.csv").read_text()
+    assert json.loads((split_dir / "run.json").read_text())["samples_per_log"] == 4

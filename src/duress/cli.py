@@ -104,6 +104,7 @@ def run(
     policy: str = typer.Option("rules", "--policy", help="How rule and LLM verdicts combine: rules, llm, both, either."),
     until_ci: Optional[float] = typer.Option(None, "--until-ci", min=0.005, max=0.49, help="Sample in rounds of --samples until every condition's 95% CI half-width is at most this."),
     max_samples: int = typer.Option(300, "--max-samples", min=1, help="With --until-ci: samples per condition at most."),
+    samples_per_log: int = typer.Option(1000, "--samples-per-log", min=1, help="Split the run into Inspect evals (one log each) of at most this many samples, so memory stays flat however large the run."),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="Folder under which the run folder is created."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Finish an interrupted run folder (other options are taken from its run.json)."),
 ) -> None:
@@ -121,7 +122,8 @@ def run(
                 "seed": seed, "protocol": protocol, "max_turns": max_turns, "max_tokens": max_tokens,
                 "temperature": temperature, "max_connections": max_connections, "max_retries": max_retries,
                 "timeout": timeout, "cache": cache,
-                "judge_model": judge_model, "policy": policy, "until_ci": until_ci, "max_samples": max_samples}
+                "judge_model": judge_model, "policy": policy, "until_ci": until_ci, "max_samples": max_samples,
+                "samples_per_log": samples_per_log}
         run_dir = out / f"{time.strftime('%Y%m%d-%H%M%S')}-{scenario}-{_slug(model)}"
     _execute(spec, run_dir, resuming=resume is not None)
 
@@ -159,6 +161,7 @@ def _execute(spec: dict[str, Any], run_dir: Path, resuming: bool) -> None:
     common = dict(factors={k: list(v) for k, v in design.chosen.items()}, world=spec["world"], seed=spec["seed"],
                   protocol=spec["protocol"], max_turns=spec.get("max_turns"), cache=spec.get("cache", False),
                   judge_model=judge_model, policy=spec["policy"])
+    per_log = int(spec.get("samples_per_log", 1000))
     config = GenerateConfig(max_tokens=spec.get("max_tokens"), temperature=spec.get("temperature"),
                             max_connections=spec.get("max_connections"), max_retries=spec.get("max_retries"),
                             timeout=spec.get("timeout"))
@@ -176,30 +179,32 @@ def _execute(spec: dict[str, Any], run_dir: Path, resuming: bool) -> None:
     (run_dir / "run.json").write_text(json.dumps({**spec, "design": common["factors"],
                                                   "conditions": [c.id for c in conditions]}, indent=2) + "\n")
     if until_ci is None:
-        _round(fam, common, eval_args, run_dir, "all", [c.id for c in conditions], samples, 0)
+        _round(fam, common, eval_args, run_dir, "all", [c.id for c in conditions], samples, 0, per_log)
     else:
-        _sequential(fam, conditions, common, eval_args, samples, until_ci, max_samples, run_dir)
+        _sequential(fam, conditions, common, eval_args, samples, until_ci, max_samples, run_dir, per_log)
     _finish_run(run_dir, f"{fam.name} · {model} · verdicts: {policy_label(spec['policy'], judge_model)}")
 
 
 def _round(fam: Any, common: dict[str, Any], eval_args: dict[str, Any], run_dir: Path, name: str,
-           only: list[str], size: int, offset: int) -> None:
-    """One eval set (its own log folder) of ``size`` samples of the conditions ``only``."""
+           only: list[str], size: int, offset: int, per_log: int) -> None:
+    """One eval set (its own log folder) of ``size`` samples of the conditions ``only``, as evals of
+    at most ``per_log`` samples (see :func:`duress.task.eval_chunks`), run one after the other."""
     from inspect_ai import eval_set
 
     from duress.progress import sample_progress
-    from duress.task import family_task
+    from duress.task import eval_chunks, family_task
 
-    task = family_task(fam.name, samples=size, only=only, epoch_offset=offset, **common)
+    tasks = [family_task(fam.name, samples=epochs, only=group, epoch_offset=offset + start, **common)
+             for group, start, epochs in eval_chunks(only, size, per_log)]
     label = fam.name if name == "all" else f"{fam.name} {name} (n={offset}→{offset + size})"
     with sample_progress(len(only) * size, label, console):
         # task-level retries stay off: sample errors are excluded and counted, not retried silently
         log_dir = run_dir / "logs" if name == "all" else run_dir / "logs" / name
-        eval_set(task, log_dir=str(log_dir), retry_attempts=0, retry_immediate=False, **eval_args)
+        eval_set(tasks, log_dir=str(log_dir), retry_attempts=0, retry_immediate=False, max_tasks=1, **eval_args)
 
 
 def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_args: dict[str, Any], batch: int,
-                target: float, max_samples: int, run_dir: Path) -> None:
+                target: float, max_samples: int, run_dir: Path, per_log: int) -> None:
     """Rounds of ``batch`` samples per unfinished condition until each condition's widest 95% Wilson
     interval (over the family's outcomes) has half-width ≤ ``target``, or ``max_samples`` is reached.
 
@@ -218,7 +223,7 @@ def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_ar
         round_no += 1
         active = [cid for cid, size in sizes.items() if size]
         size = sizes[active[0]]  # every unfinished condition has had the same number of samples
-        _round(fam, common, eval_args, run_dir, f"round-{round_no:02d}", active, size, done)
+        _round(fam, common, eval_args, run_dir, f"round-{round_no:02d}", active, size, done, per_log)
         done += size
         used += len(active) * size
         _, rows = summarise([run_dir / "logs"])

@@ -46,6 +46,24 @@ def build_samples(family: Family, design: Design, world: str, seed: int) -> list
     return samples
 
 
+def eval_chunks(conditions: Sequence[str], samples: int, per_log: int) -> list[tuple[list[str], int, int]]:
+    """Split ``samples`` epochs of ``conditions`` into evals of at most ``per_log`` samples each:
+    ``(conditions, first epoch offset, epochs)`` per eval.
+
+    Inspect holds every finished sample's score and summary until its eval ends, so one eval's
+    memory grows with its size; evals of bounded size, run one after the other, keep a run's
+    memory flat. Epoch offsets keep each sample's (id, epoch) and generation seed what they would be
+    in one big eval, so the split changes no prompt, seed or number.
+    """
+    if per_log < 1:
+        raise ValueError("per_log must be at least 1")
+    conditions = list(conditions)
+    width = min(len(conditions), per_log) or 1
+    epochs = max(1, per_log // width)
+    return [(conditions[i:i + width], start, min(epochs, samples - start))
+            for i in range(0, len(conditions), width) for start in range(0, samples, epochs)]
+
+
 @solver
 def system_prompt(family: str, protocol: str) -> Solver:
     """Put the family's system prompt, rendered for ``protocol``, in front of the user turn."""
