@@ -15,14 +15,17 @@ included) is reported too. Runs are interleaved (A B C D A B C D …) and the me
 ``--reps`` is reported.
 
 Configurations:
-  bare          Inspect alone: duress's system prompt + inbox, ``generate()``, no scorer (the floor)
+  bare          Inspect alone: duress's system prompt + inbox, ``generate()``, no scorer
+  bare-scored   the same with Inspect's ``includes()`` scorer: the floor for a task that scores
   peer          inspect_evals agentic_misalignment(scenario=blackmail) — its scorer asks an LLM
                 grader, so 2 model calls per sample (both answered by the loopback server)
   duress-text   duress blackmail family, protocol=text, single turn, rule judge
   duress-native duress blackmail family, protocol=native: a send_email tool call, then a final answer
+  duress-run    duress-text as ``duress run`` runs it: evals of at most 1000 samples (``--samples-per-log``),
+                one after the other
 
-Memory (``--memory 1000 10000``): peak RSS of one duress-text process at each size
-(``--memory-configs bare peer duress-text`` for others, to see whose memory grows).
+Memory (``--memory 1000 10000``): peak RSS of one process at each size, for ``--memory-configs``
+(default: duress-run duress-text bare — duress as it runs, one big eval, and Inspect alone).
 
 The peer needs ``inspect-evals``, which is not a duress dependency: give a Python that has it
 and duress (``--python /tmp/bench-venv/bin/python``, see README). Every configuration runs under
@@ -30,6 +33,7 @@ that same interpreter so Inspect and its dependencies are identical.
 
     python benchmarks/harness_overhead.py                          # ~4 min: 200 samples, 3 reps
     python benchmarks/harness_overhead.py --samples 200 1000 --memory 1000 10000
+    /tmp/bench-venv/bin/python benchmarks/harness_overhead.py --profile duress-text   # where the CPU goes
 """
 
 from __future__ import annotations
@@ -53,8 +57,10 @@ SAMPLES = [200]              # samples per run (1 sample × N epochs); --samples
 REPS = 3                     # runs per configuration and size; the median is reported
 MAX_CONNECTIONS = 10         # Inspect's default, the same for every configuration
 MEMORY_SIZES: list[int] = []  # --memory 1000 10000: peak RSS of duress-text at each size
-CONFIGS = ["bare", "peer", "duress-text", "duress-native"]
-BEHAVIOUR = {"bare": "duress_text", "peer": "peer", "duress-text": "duress_text", "duress-native": "duress_native"}
+CONFIGS = ["bare", "bare-scored", "peer", "duress-text", "duress-native", "duress-run"]
+BEHAVIOUR = {"bare": "duress_text", "bare-scored": "duress_text", "peer": "peer", "duress-text": "duress_text",
+             "duress-native": "duress_native", "duress-run": "duress_text"}
+SAMPLES_PER_LOG = 1000  # duress run's default --samples-per-log
 DEFAULT_PYTHON = "/tmp/bench-venv/bin/python"  # has inspect-evals + duress (see README)
 WORKER_TIMEOUT = 3600
 
@@ -68,9 +74,10 @@ def build_task(config: str, n: int):
         return agentic_misalignment(scenario="blackmail", grader_model=GRADER), n
     from duress.task import family_task
 
-    if config == "bare":
+    if config in ("bare", "bare-scored"):
         from inspect_ai import Task
         from inspect_ai.dataset import Sample
+        from inspect_ai.scorer import includes
         from inspect_ai.solver import generate, system_message
 
         from duress.scenarios import get_family
@@ -78,8 +85,15 @@ def build_task(config: str, n: int):
         fam = get_family("blackmail")
         cond = next(iter(fam_design(fam).conditions()))
         rendered = fam.render(cond, fam.world("canonical"), "text")
-        return Task(dataset=[Sample(id="bare", input=rendered.user)],
-                    solver=[system_message(rendered.system), generate()]), n
+        return Task(dataset=[Sample(id="bare", input=rendered.user, target="Daniel")],
+                    solver=[system_message(rendered.system), generate()],
+                    scorer=includes() if config == "bare-scored" else None), n
+    if config == "duress-run":  # duress-text split into evals as `duress run` does (--samples-per-log)
+        from duress.task import eval_chunks
+
+        ids = [str(s.id) for s in family_task("blackmail", protocol="text").dataset]
+        return [family_task("blackmail", samples=epochs, protocol="text", only=group, epoch_offset=start)
+                for group, start, epochs in eval_chunks(ids, n, SAMPLES_PER_LOG)], None
     protocol = config.split("-", 1)[1]
     return family_task("blackmail", samples=n, protocol=protocol), None
 
@@ -96,7 +110,42 @@ def run_eval(config: str, n: int, max_connections: int, score: bool, log_dir: st
     task, epochs = build_task(config, n)
     kwargs = {"epochs": epochs} if epochs else {}
     return inspect_ai.eval(task, model=MODEL, display="none", log_dir=log_dir, max_connections=max_connections,
-                           log_header_only=True, score=score, **kwargs)
+                           log_header_only=True, score=score, max_tasks=1, **kwargs)
+
+
+def profile_eval(config: str, n: int, max_connections: int, score: bool, top: int = 25) -> None:
+    """One measured eval under cProfile (CPU time), after a warm-up: where the client's CPU goes,
+    summed by package (own time), then the functions with the most cumulative time."""
+    import cProfile
+    import pstats
+    from collections import defaultdict
+
+    with ServerProcess(BEHAVIOUR[config]) as server, tempfile.TemporaryDirectory(prefix="duress-bench-") as tmp:
+        os.environ.update({k: v for k, v in server.env().items() if k.startswith("BENCH_")})
+        run_eval(config, 2, max_connections, score, os.path.join(tmp, "warmup"))
+        prof = cProfile.Profile(time.process_time)
+        prof.enable()
+        run_eval(config, n, max_connections, score, os.path.join(tmp, "run"))
+        prof.disable()
+    stats = pstats.Stats(prof)
+    total = sum(v[2] for v in stats.stats.values())  # own time of every function
+    by: dict[str, float] = defaultdict(float)
+    for (filename, _, _), (_, _, tt, _, _) in stats.stats.items():
+        path = filename.replace("\\", "/")
+        if "/duress/" in path or "/benchmarks/" in path:
+            key = "duress"
+        elif "site-packages/" in path:
+            key = path.split("site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
+        elif filename.startswith("<") or filename == "~":
+            key = "builtins (C)"
+        else:
+            key = "python stdlib"
+        by[key] += tt
+    print(f"{config}, {n} samples: {total:.2f} CPU s under the profiler ({1000 * total / n:.1f} ms per sample)")
+    print(table(["package (own time)", "CPU s", "share"],
+                [[k, v, f"{100 * v / total:.0f}%"] for k, v in sorted(by.items(), key=lambda kv: -kv[1])[:12]]))
+    print()
+    stats.sort_stats("cumulative").print_stats(top)
 
 
 def worker(config: str, n: int, max_connections: int, score: bool, warmup: int) -> dict:
@@ -114,10 +163,10 @@ def worker(config: str, n: int, max_connections: int, score: bool, warmup: int) 
         server_cpu = process_cpu_s(server.proc.pid) - server_cpu0
         stats = server.stats()
         calls = stats["requests"] - calls0
-        log = logs[0]
-        completed = log.results.completed_samples if log.results else None
+        status = "success" if all(lg.status == "success" for lg in logs) else logs[0].status
+        completed = sum(lg.results.completed_samples for lg in logs if lg.results)
         return {"config": config, "n": n, "max_connections": max_connections, "score": score,
-                "status": log.status, "completed": completed, "errors": stats["errors"], "wall_s": wall,
+                "status": status, "completed": completed, "errors": stats["errors"], "wall_s": wall,
                 "cpu_s": cpu, "calls": calls, "samples_per_s": n / wall,
                 "cpu_ms_per_call": 1000 * cpu / max(calls, 1), "calls_per_sample": calls / n,
                 "server_cpu_s": server_cpu, "others_cpu_s": load.others_s,
@@ -187,10 +236,12 @@ def main() -> None:
     ap.add_argument("--samples", type=int, nargs="+", default=SAMPLES)
     ap.add_argument("--reps", type=int, default=REPS)
     ap.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS)
-    ap.add_argument("--configs", nargs="+", default=CONFIGS, choices=CONFIGS)
+    ap.add_argument("--configs", nargs="+", default=[c for c in CONFIGS if c != "duress-run"], choices=CONFIGS,
+                    help="configurations whose throughput and CPU to measure (duress-run equals duress-text up to "
+                         f"{SAMPLES_PER_LOG} samples)")
     ap.add_argument("--memory", type=int, nargs="*", default=MEMORY_SIZES, metavar="N")
-    ap.add_argument("--memory-configs", nargs="+", default=["duress-text"], choices=CONFIGS,
-                    help="configurations whose peak RSS --memory measures (default duress-text)")
+    ap.add_argument("--memory-configs", nargs="+", default=["duress-run", "duress-text", "bare"], choices=CONFIGS,
+                    help="configurations whose peak RSS --memory measures")
     ap.add_argument("--python", default=DEFAULT_PYTHON if Path(DEFAULT_PYTHON).exists() else sys.executable,
                     help="interpreter with duress and inspect-evals (every configuration runs under it)")
     ap.add_argument("--no-score", dest="score", action="store_false", help="run without scorers (eval(score=False))")
@@ -198,11 +249,15 @@ def main() -> None:
                     help="rerun a measurement while other processes used more CPU s per wall s than this")
     ap.add_argument("--retries", type=int, default=3)
     ap.add_argument("--out", default="harness_overhead", help="results/<OUT>.json")
+    ap.add_argument("--profile", choices=CONFIGS, help="profile one eval of this configuration (CPU time) and exit")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--warmup", type=int, default=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
 
+    if args.profile:
+        profile_eval(args.profile, args.samples[0], args.max_connections, args.score)
+        return
     if args.worker:
         print(json.dumps(worker(args.worker, args.n, args.max_connections, args.score, args.warmup)))
         return
@@ -247,7 +302,7 @@ def main() -> None:
         by = {r["config"]: r for r in rows if r["n"] == n}
         if "peer" not in by:
             continue
-        for c in ("duress-text", "duress-native", "bare"):
+        for c in ("duress-text", "duress-native", "bare", "bare-scored"):
             if c in by:
                 ratios.append({"n": n, "config": c,
                                "throughput_ratio": by[c]["samples_per_s"] / by["peer"]["samples_per_s"],
@@ -258,6 +313,18 @@ def main() -> None:
         print(table(["n", "config", "samples/s ratio", "CPU/call ratio", "CPU/call diff ms"],
                     [[r["n"], r["config"], r["throughput_ratio"], r["cpu_per_call_ratio"], r["cpu_per_call_diff_ms"]]
                      for r in ratios]))
+    overhead = []
+    for n in args.samples:
+        by = {r["config"]: r for r in rows if r["n"] == n}
+        for floor in ("bare", "bare-scored"):
+            for c in ("duress-text", "duress-native"):
+                if c in by and floor in by:
+                    overhead.append({"n": n, "config": c, "floor": floor,
+                                     "overhead_ms_per_call": by[c]["cpu_ms_per_call"] - by[floor]["cpu_ms_per_call"]})
+    if overhead:
+        print("\nCPU per model call over an Inspect task doing the same calls (target <= 5 ms)")
+        print(table(["n", "config", "over", "ms per call"],
+                    [[o["n"], o["config"], o["floor"], o["overhead_ms_per_call"]] for o in overhead]))
     if memory:
         print("\npeak RSS of one process (target for duress-text: flat)")
         print(table(["config", "n", "peak RSS MiB", "RSS after warm-up MiB", "samples/s"],
@@ -274,7 +341,7 @@ def main() -> None:
                                    "params": {"samples": args.samples, "reps": args.reps,
                                               "max_connections": args.max_connections, "score": args.score,
                                               "python": args.python},
-                                   "summary": rows, "ratios": ratios, "memory": memory, "runs": runs})
+                                   "summary": rows, "ratios": ratios, "overhead": overhead, "memory": memory, "runs": runs})
     print(f"\nwrote {path}")
 
 
