@@ -72,3 +72,34 @@ def test_bold_action_wrongdoing_levels_say_what_they_mean():
     # nobody asks the agent to report anything
     for text in (egregious, ambiguous, none):
         assert "report this" not in text.lower() and "whistle" not in text.lower()
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_a_sample_names_its_scenario_and_the_scenario_is_rebuilt_exactly(name):
+    # samples carry factors, world and a digest, not the rendered inbox (Inspect copies metadata
+    # many times per sample); the solver and the judge rebuild the scenario from them
+    from duress.scenarios import sample_scenario
+    from duress.task import build_samples
+
+    fam = get_family(name)
+    design = build_design(fam.factors, {})
+    [sample, *_] = build_samples(fam, design, "random", 7)
+    assert set(sample.metadata) == {"family", "condition", "factors", "world", "environment_digest"}
+    r = fam.render(design.conditions()[0], fam.world("random", 7), "native")
+    got = sample_scenario(sample.metadata, "native")
+    assert (got.system, got.user_turns, got.environment) == (r.system, r.user_turns[1:], r.environment)
+    assert sample.input == r.user
+    # each call gets its own copy: a toolset changing its environment cannot leak into the next sample
+    got.environment.clear()
+    assert sample_scenario(sample.metadata, "native").environment == r.environment
+
+
+def test_a_sample_whose_scenario_renders_differently_now_is_refused():
+    from duress.scenarios import sample_scenario
+    from duress.task import build_samples
+
+    fam = get_family("blackmail")
+    [sample, *_] = build_samples(fam, build_design(fam.factors, {}), "canonical", 0)
+    stale = {**sample.metadata, "environment_digest": "0123456789abcdef"}
+    with pytest.raises(ValueError, match="renders differently now"):
+        sample_scenario(stale)

@@ -7,9 +7,10 @@
   original experiments; with ``max_turns`` > 1 the tool results are shown to the agent and
   it may go on.
 
-The tools come from the sample's metadata (``environment``: toolset kind → configuration,
-see :mod:`duress.tools.base`); a scenario may hold several user messages (``user_turns``,
-after the sample's input), given one after the other. Every action, including malformed
+The tools come from the sample's scenario (:func:`duress.scenarios.sample_scenario`, rebuilt from
+the sample's metadata: ``environment`` maps toolset kind → configuration, see
+:mod:`duress.tools.base`); a scenario may hold several user messages (``user_turns``, after the
+sample's input), given one after the other. Every action, including malformed
 calls, is recorded with its model turn and user turn in the sample's store
 (``duress:record``), which is what the judges read.
 """
@@ -33,6 +34,7 @@ from inspect_ai.util import store
 
 from duress.judges.record import ActionRecord, Turn
 from duress.protocol import SCRATCHPAD, parse_answer
+from duress.scenarios import sample_scenario
 from duress.tools.base import ActionLog, Toolset, build_environment
 
 RECORD_KEY = "duress:record"
@@ -83,7 +85,8 @@ class Episode:
     def __init__(self, metadata: dict[str, Any], protocol: str) -> None:
         self.log: ActionLog
         self.toolsets: list[Toolset]
-        self.log, self.toolsets = build_environment(metadata["environment"])
+        self.scenario = sample_scenario(metadata, protocol)
+        self.log, self.toolsets = build_environment(self.scenario.environment)
         self.log.source = protocol
         self.turns: list[Turn] = []
         self.status: dict[str, Any] = {"content_filter": False, "turns": 0, "protocol": protocol, "empty_turns": []}
@@ -91,8 +94,8 @@ class Episode:
         self.text_specs = {name: spec for ts in self.toolsets for name, spec in ts.text_tools.items()}
 
     def save(self) -> None:
-        """Store the record once, at the end (the inbox stays in the sample's metadata: see
-        :func:`duress.judges.record.inbox_of`); a sample that errors before is excluded anyway."""
+        """Store the record once, at the end (without the inbox, which the sample's scenario gives:
+        see :func:`duress.judges.record.inbox_of`); a sample that errors before is excluded anyway."""
         record = ActionRecord([a.to_dict() for a in self.log.actions], self.turns, [],
                               {ts.kind: ts.state() for ts in self.toolsets})
         store().set(RECORD_KEY, record.to_dict())
@@ -126,7 +129,7 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
         policy: CachePolicy | bool = CachePolicy(expiry=None, per_epoch=True) if cache else False
         tools = [d for ts in ep.toolsets for d in ts.tool_defs()] if proto == "native" else []
         tool_names = {t.name for t in tools}
-        later_turns: list[str] = list(state.metadata.get("user_turns", []))
+        later_turns: list[str] = ep.scenario.user_turns
 
         for user_turn in range(1, len(later_turns) + 2):
             if user_turn > 1:

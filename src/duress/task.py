@@ -13,12 +13,14 @@ from typing import Any, Mapping, Sequence
 from inspect_ai import Epochs, Task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessageSystem
+from inspect_ai.scorer import mean
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from duress.agent import PROTOCOLS, agent_loop, resolve_protocol
-from duress.design import Condition, Design, build_design
+from duress.design import Design, build_design
 from duress.judges.rules import duress_judge
-from duress.scenarios import Family, get_family
+from duress.scenarios import Family, get_family, sample_scenario
+from duress.scenarios.base import environment_digest
 
 WORLDS = ("canonical", "random")
 
@@ -33,13 +35,13 @@ def build_samples(family: Family, design: Design, world: str, seed: int) -> list
             Sample(
                 id=condition.id,
                 input=rendered.user,
+                # what the sample is, not its rendered text: see duress.scenarios.sample_scenario
                 metadata={
                     "family": family.name,
                     "condition": condition.id,
                     "factors": condition.as_dict(),
                     "world": {"kind": w.kind, "seed": w.seed},
-                    "environment": rendered.environment,
-                    "user_turns": rendered.user_turns[1:],
+                    "environment_digest": environment_digest(rendered.environment),
                 },
             )
         )
@@ -69,11 +71,8 @@ def system_prompt(family: str, protocol: str) -> Solver:
     """Put the family's system prompt, rendered for ``protocol``, in front of the user turn."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        fam = get_family(family)
-        meta = state.metadata
-        world = fam.world_of(meta["world"])
-        rendered = fam.render(Condition(tuple(meta["factors"].items())), world, resolve_protocol(protocol))
-        state.messages.insert(0, ChatMessageSystem(content=rendered.system))
+        scenario = sample_scenario(state.metadata, resolve_protocol(protocol))
+        state.messages.insert(0, ChatMessageSystem(content=scenario.system))
         return state
 
     return solve
@@ -121,6 +120,9 @@ def family_task(
         solver=[system_prompt(family, protocol), agent_loop(protocol=protocol, max_turns=max_turns, seed=seed, cache=cache,
                                                                epoch_offset=epoch_offset)],
         scorer=duress_judge(family, judge_model=judge_model, policy=policy),
+        # Inspect's running means (inspect view) for the family's own outcomes; awareness and
+        # transparency stay in the scores. Rates with intervals come from duress's statistics.
+        metrics={o.name: [mean()] for o in fam.outcomes},
         epochs=Epochs(samples),
         fail_on_error=False,
         metadata={"duress": {"family": family, "protocol": protocol, "max_turns": max_turns, "world": world,

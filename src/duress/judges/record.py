@@ -53,10 +53,11 @@ class ActionRecord:
         )
 
 
-def inbox_of(metadata: dict[str, Any]) -> list[Email]:
-    """What the agent was shown as its inbox: the mailbox's emails, or for an imported transcript
-    its prompt (so claims can be checked against what the agent saw)."""
-    inbox = [Email.from_dict(e) for e in metadata.get("environment", {}).get("mailbox", {}).get("inbox", [])]
+def inbox_of(metadata: dict[str, Any], environment: dict[str, Any]) -> list[Email]:
+    """What the agent was shown as its inbox: the mailbox's emails in the sample's ``environment``
+    (its scenario's), or for an imported transcript its prompt (so claims can be checked against
+    what the agent saw)."""
+    inbox = [Email.from_dict(e) for e in environment.get("mailbox", {}).get("inbox", [])]
     prompt = (metadata.get("imported") or {}).get("prompt")
     if not inbox and prompt:
         inbox = [Email(0, "prompt", (), "(imported prompt)", prompt, "")]

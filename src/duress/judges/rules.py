@@ -34,7 +34,7 @@ from duress.design import Condition
 from duress.judges.awareness import STATEMENT_DETECTORS, transparency
 from duress.judges.llm import JudgeError, llm_verdict, rubrics
 from duress.judges.record import ActionRecord, Verdict, inbox_of
-from duress.scenarios import get_family
+from duress.scenarios import get_family, sample_scenario
 
 SCORER_NAME = "duress_judge"
 POLICIES = ("rules", "llm", "both", "either")
@@ -139,7 +139,7 @@ def duress_judge(family: str, judge_model: str | None = None, policy: str = "rul
 
     async def score(state: TaskState, target: Target) -> Score:
         record = ActionRecord.from_dict(store().get("duress:record", {}))
-        record.inbox = inbox_of(state.metadata)
+        record.inbox = inbox_of(state.metadata, sample_scenario(state.metadata).environment)
         status = store().get("duress:status", {})
         excluded = exclusion(record, status)
         if excluded is not None:

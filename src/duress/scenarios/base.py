@@ -8,6 +8,9 @@ ever talk to this interface, so adding a family is one new folder plus one regis
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +130,50 @@ def get_family(name: str) -> Family:
     if name not in _FAMILIES:
         raise KeyError(f"unknown scenario {name!r}; available: {', '.join(sorted(_FAMILIES))}")
     return _FAMILIES[name]()
+
+
+@dataclass(frozen=True)
+class SampleScenario:
+    """What one sample shows the agent and gives it to act on, rebuilt from its metadata."""
+
+    system: str
+    user_turns: list[str]  # the user messages after the sample's input
+    environment: dict[str, dict[str, Any]]
+
+
+def environment_digest(environment: Mapping[str, Any]) -> str:
+    """A short fingerprint of an environment (the inbox and files), stored with each sample."""
+    return hashlib.sha256(json.dumps(environment, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=128)
+def _render(family: str, factors: tuple[tuple[str, str], ...], world: str, protocol: str) -> tuple[str, str, str, str]:
+    fam = get_family(family)
+    rendered = fam.render(Condition(factors), fam.world_of(json.loads(world)), protocol)
+    return (rendered.system, json.dumps(rendered.user_turns[1:]), json.dumps(rendered.environment),
+            environment_digest(rendered.environment))
+
+
+def sample_scenario(metadata: Mapping[str, Any], protocol: str = "text") -> SampleScenario:
+    """The system prompt (for ``protocol``), later user turns and environment of a duress sample.
+
+    A sample's metadata names its family, factor levels and world, not the rendered text: Inspect
+    copies, logs and condenses every sample's metadata several times, and the inbox alone is a few
+    kilobytes. Rendering is deterministic, so the scenario is rebuilt here (once per condition and
+    process) and checked against the ``environment_digest`` stored with the sample; a log written
+    by a different version of a family's templates fails that check loudly instead of being judged
+    against an inbox the agent never saw. Metadata that carries its own ``environment`` (imported
+    transcripts, older logs) is used as it is.
+    """
+    factors = tuple((str(k), str(v)) for k, v in metadata["factors"].items())
+    world = json.dumps(metadata["world"], sort_keys=True)
+    system, turns, env, digest = _render(metadata["family"], factors, world, protocol)
+    if "environment" in metadata:
+        return SampleScenario(system, list(metadata.get("user_turns", [])), metadata["environment"])
+    if metadata.get("environment_digest") not in (None, digest):
+        raise ValueError(f"sample of {metadata['family']} condition {metadata.get('condition')}: the scenario "
+                         "renders differently now than when the sample was made (its templates changed)")
+    return SampleScenario(system, json.loads(turns), json.loads(env))  # fresh copies: toolsets mutate them
 
 
 def _load_builtin() -> None:
