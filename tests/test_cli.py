@@ -92,7 +92,7 @@ def _seeds_by_sample(run_dir):
     from inspect_ai.log import read_eval_log
 
     seeds = {}
-    for f in sorted((run_dir / "logs").glob("*.eval")):
+    for f in sorted((run_dir / "logs").rglob("*.eval")):
         log = read_eval_log(str(f))
         offset = log.eval.metadata["duress"]["epoch_offset"]
         for s in log.samples:
@@ -112,7 +112,8 @@ def test_a_run_split_into_several_logs_has_the_same_samples_seeds_and_numbers(tm
     assert one.returncode == 0 and split.returncode == 0, split.stderr
     one_dir, split_dir = next((tmp_path / "one").iterdir()), next((tmp_path / "split").iterdir())
     assert len(list((one_dir / "logs").glob("*.eval"))) == 1
-    assert len(list((split_dir / "logs").glob("*.eval"))) == 3  # 2 conditions x (2 + 2 + 1) epochs
+    # 2 conditions x (2 + 2 + 1) epochs: three evals, each its own log folder
+    assert sorted(p.parent.name for p in (split_dir / "logs").rglob("*.eval")) == ["part-001", "part-002", "part-003"]
     a, b = _seeds_by_sample(one_dir), _seeds_by_sample(split_dir)
     assert len(a) == 10 and a == b
     assert (one_dir / "results.csv").read_text() == (split_dir / "results.csv").read_text()

@@ -187,20 +187,26 @@ def _execute(spec: dict[str, Any], run_dir: Path, resuming: bool) -> None:
 
 def _round(fam: Any, common: dict[str, Any], eval_args: dict[str, Any], run_dir: Path, name: str,
            only: list[str], size: int, offset: int, per_log: int) -> None:
-    """One eval set (its own log folder) of ``size`` samples of the conditions ``only``, as evals of
-    at most ``per_log`` samples (see :func:`duress.task.eval_chunks`), run one after the other."""
+    """``size`` samples of the conditions ``only`` as Inspect eval sets of at most ``per_log`` samples
+    (see :func:`duress.task.eval_chunks`), one after the other, each in its own log folder.
+
+    Separate eval sets, not one eval set of several tasks: Inspect keeps every finished sample's
+    score until the *eval* call returns, across all of its tasks, so only separate calls keep a
+    large run's memory flat. The chunks are fixed by the spec, so a resumed run maps onto them."""
     from inspect_ai import eval_set
 
     from duress.progress import sample_progress
     from duress.task import eval_chunks, family_task
 
-    tasks = [family_task(fam.name, samples=epochs, only=group, epoch_offset=offset + start, **common)
-             for group, start, epochs in eval_chunks(only, size, per_log)]
+    chunks = eval_chunks(only, size, per_log)
     label = fam.name if name == "all" else f"{fam.name} {name} (n={offset}→{offset + size})"
+    base = run_dir / "logs" if name == "all" else run_dir / "logs" / name
     with sample_progress(len(only) * size, label, console):
-        # task-level retries stay off: sample errors are excluded and counted, not retried silently
-        log_dir = run_dir / "logs" if name == "all" else run_dir / "logs" / name
-        eval_set(tasks, log_dir=str(log_dir), retry_attempts=0, retry_immediate=False, max_tasks=1, **eval_args)
+        for i, (group, start, epochs) in enumerate(chunks, 1):
+            task = family_task(fam.name, samples=epochs, only=group, epoch_offset=offset + start, **common)
+            log_dir = base if len(chunks) == 1 else base / f"part-{i:03d}"
+            # task-level retries stay off: sample errors are excluded and counted, not retried silently
+            eval_set(task, log_dir=str(log_dir), retry_attempts=0, retry_immediate=False, **eval_args)
 
 
 def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_args: dict[str, Any], batch: int,
