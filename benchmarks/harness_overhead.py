@@ -21,8 +21,8 @@ Configurations:
                 grader, so 2 model calls per sample (both answered by the loopback server)
   duress-text   duress blackmail family, protocol=text, single turn, rule judge
   duress-native duress blackmail family, protocol=native: a send_email tool call, then a final answer
-  duress-run    duress-text as ``duress run`` runs it: evals of at most 1000 samples (``--samples-per-log``),
-                one after the other
+  duress-run    duress-text as ``duress run`` runs it: separate evals of at most 1000 samples
+                (``--samples-per-log``), one after the other
 
 Memory (``--memory 1000 10000``): peak RSS of one process at each size, for ``--memory-configs``
 (default: duress-run duress-text bare — duress as it runs, one big eval, and Inspect alone).
@@ -109,8 +109,36 @@ def run_eval(config: str, n: int, max_connections: int, score: bool, log_dir: st
 
     task, epochs = build_task(config, n)
     kwargs = {"epochs": epochs} if epochs else {}
+    if isinstance(task, list):  # duress-run: one eval call per chunk, as `duress run` makes them
+        return [log for i, t in enumerate(task)
+                for log in inspect_ai.eval(t, model=MODEL, display="none", log_dir=os.path.join(log_dir, f"part-{i:03d}"),
+                                           max_connections=max_connections, log_header_only=True, score=score)]
     return inspect_ai.eval(task, model=MODEL, display="none", log_dir=log_dir, max_connections=max_connections,
-                           log_header_only=True, score=score, max_tasks=1, **kwargs)
+                           log_header_only=True, score=score, **kwargs)
+
+
+def paired_overhead(configs: list[str], n: int, pairs: int, max_connections: int, score: bool) -> dict:
+    """CPU per model call of ``configs`` measured in one process, against one server, alternating
+    (A B A B …, ``pairs`` times, ``n`` samples each): on a VM whose speed drifts over minutes, the
+    difference between neighbouring evals is far steadier than between separate processes.
+    Every configuration must use the same server behaviour."""
+    assert len({BEHAVIOUR[c] for c in configs}) == 1, "paired configs must share the server behaviour"
+    per: dict[str, list[float]] = {c: [] for c in configs}
+    with ServerProcess(BEHAVIOUR[configs[0]]) as server, tempfile.TemporaryDirectory(prefix="duress-bench-") as tmp:
+        os.environ.update({k: v for k, v in server.env().items() if k.startswith("BENCH_")})
+        for c in configs:
+            run_eval(c, 4, max_connections, score, os.path.join(tmp, f"warmup-{c}"))
+        for i in range(pairs):
+            for c in configs:
+                calls0 = server.requests()
+                c0 = time.process_time()
+                run_eval(c, n, max_connections, score, os.path.join(tmp, f"{c}-{i}"))
+                per[c].append(1000 * (time.process_time() - c0) / max(server.requests() - calls0, 1))
+    base = configs[0]
+    return {"configs": configs, "n": n, "pairs": pairs, "cpu_ms_per_call": per,
+            "median_cpu_ms_per_call": {c: median(v) for c, v in per.items()},
+            "median_diff_ms_per_call": {c: median([a - b for a, b in zip(per[c], per[base])]) for c in configs[1:]},
+            "base": base}
 
 
 def profile_eval(config: str, n: int, max_connections: int, score: bool, top: int = 25) -> None:
@@ -236,7 +264,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, nargs="+", default=SAMPLES)
     ap.add_argument("--reps", type=int, default=REPS)
     ap.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS)
-    ap.add_argument("--configs", nargs="+", default=[c for c in CONFIGS if c != "duress-run"], choices=CONFIGS,
+    ap.add_argument("--configs", nargs="*", default=[c for c in CONFIGS if c != "duress-run"], choices=CONFIGS,
                     help="configurations whose throughput and CPU to measure (duress-run equals duress-text up to "
                          f"{SAMPLES_PER_LOG} samples)")
     ap.add_argument("--memory", type=int, nargs="*", default=MEMORY_SIZES, metavar="N")
@@ -250,6 +278,10 @@ def main() -> None:
     ap.add_argument("--retries", type=int, default=3)
     ap.add_argument("--out", default="harness_overhead", help="results/<OUT>.json")
     ap.add_argument("--profile", choices=CONFIGS, help="profile one eval of this configuration (CPU time) and exit")
+    ap.add_argument("--pairs", type=int, default=0,
+                    help="also measure CPU per call of bare-scored vs duress-text alternating in one process, "
+                         "this many pairs of --pair-samples each (steadier on a drifting VM)")
+    ap.add_argument("--pair-samples", type=int, default=100)
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--warmup", type=int, default=2, help=argparse.SUPPRESS)
@@ -257,6 +289,10 @@ def main() -> None:
 
     if args.profile:
         profile_eval(args.profile, args.samples[0], args.max_connections, args.score)
+        return
+    if args.worker == "paired":
+        print(json.dumps(paired_overhead(["bare-scored", "duress-text"], args.n, args.pairs, args.max_connections,
+                                         args.score)))
         return
     if args.worker:
         print(json.dumps(worker(args.worker, args.n, args.max_connections, args.score, args.warmup)))
@@ -325,6 +361,22 @@ def main() -> None:
         print("\nCPU per model call over an Inspect task doing the same calls (target <= 5 ms)")
         print(table(["n", "config", "over", "ms per call"],
                     [[o["n"], o["config"], o["floor"], o["overhead_ms_per_call"]] for o in overhead]))
+    paired = None
+    if args.pairs:
+        cmd = [args.python, str(Path(__file__).resolve()), "--worker", "paired", "--n", str(args.pair_samples),
+               "--pairs", str(args.pairs), "--max-connections", str(args.max_connections)]
+        proc = subprocess.run(cmd + ([] if args.score else ["--no-score"]), capture_output=True, text=True,
+                              timeout=WORKER_TIMEOUT)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+        if proc.returncode or not lines:
+            sys.stderr.write(proc.stderr[-3000:])
+            raise SystemExit("the paired worker failed")
+        paired = json.loads(lines[-1])
+        print(f"\npaired, one process, {args.pairs} x (bare-scored, duress-text), {args.pair_samples} samples each: "
+              "CPU ms per model call")
+        print(table(["config", "median ms/call", "all", "median diff to bare-scored"],
+                    [[c, paired["median_cpu_ms_per_call"][c], " ".join(f"{v:.1f}" for v in paired["cpu_ms_per_call"][c]),
+                      paired["median_diff_ms_per_call"].get(c, 0.0)] for c in paired["configs"]]))
     if memory:
         print("\npeak RSS of one process (target for duress-text: flat)")
         print(table(["config", "n", "peak RSS MiB", "RSS after warm-up MiB", "samples/s"],
@@ -341,7 +393,7 @@ def main() -> None:
                                    "params": {"samples": args.samples, "reps": args.reps,
                                               "max_connections": args.max_connections, "score": args.score,
                                               "python": args.python},
-                                   "summary": rows, "ratios": ratios, "overhead": overhead, "memory": memory, "runs": runs})
+                                   "summary": rows, "ratios": ratios, "overhead": overhead, "paired": paired, "memory": memory, "runs": runs})
     print(f"\nwrote {path}")
 
 
