@@ -28,6 +28,9 @@ class UsageProblem(Exception):
     """Bad input: one line to the user, exit code 2."""
 
 
+SAMPLES_PER_LOG = 1000  # samples per Inspect eval in duress run (--samples-per-log)
+
+
 def fail(message: str) -> None:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
@@ -104,7 +107,7 @@ def run(
     policy: str = typer.Option("rules", "--policy", help="How rule and LLM verdicts combine: rules, llm, both, either."),
     until_ci: Optional[float] = typer.Option(None, "--until-ci", min=0.005, max=0.49, help="Sample in rounds of --samples until every condition's 95% CI half-width is at most this."),
     max_samples: int = typer.Option(300, "--max-samples", min=1, help="With --until-ci: samples per condition at most."),
-    samples_per_log: int = typer.Option(1000, "--samples-per-log", min=1, help="Split the run into Inspect evals (one log each) of at most this many samples, so memory stays flat however large the run."),
+    samples_per_log: int = typer.Option(SAMPLES_PER_LOG, "--samples-per-log", min=1, help="Split the run into Inspect evals (one log each) of at most this many samples, so memory stays flat however large the run."),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="Folder under which the run folder is created."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Finish an interrupted run folder (other options are taken from its run.json)."),
 ) -> None:
@@ -161,7 +164,7 @@ def _execute(spec: dict[str, Any], run_dir: Path, resuming: bool) -> None:
     common = dict(factors={k: list(v) for k, v in design.chosen.items()}, world=spec["world"], seed=spec["seed"],
                   protocol=spec["protocol"], max_turns=spec.get("max_turns"), cache=spec.get("cache", False),
                   judge_model=judge_model, policy=spec["policy"])
-    per_log = int(spec.get("samples_per_log", 1000))
+    per_log = int(spec.get("samples_per_log", SAMPLES_PER_LOG))  # run.json files written before the option lack it
     config = GenerateConfig(max_tokens=spec.get("max_tokens"), temperature=spec.get("temperature"),
                             max_connections=spec.get("max_connections"), max_retries=spec.get("max_retries"),
                             timeout=spec.get("timeout"))
