@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
 
 
+_SPACE = re.compile(r"\s+")
+
+
 def normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", str(text or "").translate(_QUOTES)).strip()
+    """``text`` with typographic quotes and dashes made plain and whitespace runs made one space."""
+    return _normalise(str(text or ""))
+
+
+@lru_cache(maxsize=128)
+def _normalise(text: str) -> str:
+    # Memoised: the detectors of one sample look at the same few texts dozens of times. The cache is
+    # small (a sample has a handful of texts; the rule judge runs a sample without yielding) so
+    # that it holds little even when a model writes megabytes.
+    return _SPACE.sub(" ", text.translate(_QUOTES)).strip()
 
 
 @dataclass(frozen=True)
@@ -27,7 +40,7 @@ class Lexicon:
     def find(self, text: str) -> list[re.Match[str]]:
         if not self.phrases:
             return []
-        return list(self.pattern.finditer(normalise(text)))
+        return list(_matches(self.pattern, normalise(text)))
 
     def extended(self, extra: Iterable[str]) -> "Lexicon":
         extra = tuple(re.escape(e) for e in extra if e)
@@ -35,6 +48,12 @@ class Lexicon:
 
 
 _CACHE: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+@lru_cache(maxsize=128)
+def _matches(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str], ...]:
+    # Memoised like _normalise: several detectors ask the same lexicon about the same message.
+    return tuple(pattern.finditer(text))
 
 
 def _compile(phrases: tuple[str, ...]) -> re.Pattern[str]:
