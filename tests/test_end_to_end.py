@@ -1,6 +1,6 @@
 """End to end through Inspect with the scripted provider: the table shows what the agents did."""
 
-from duress.agent import RECORD_KEY
+from duress.agent import RECORD_KEY, STATUS_KEY
 from duress.models.scripted import register_script
 
 from tests_support import ACCEPT_TEXT, ADVOCATE_TEXT, BLACKMAIL_TEXT, ENG, inspect_eval_cli
@@ -35,9 +35,38 @@ def test_scripted_population_text_protocol(run_task):
     s = next(s for s in log.samples if "different" in s.id and "goal_conflict=none" in s.id)
     ev = s.scores["duress_judge"].metadata["verdicts"]["blackmail"]["rules"]["evidence"]
     assert ev[0]["action"] == 0 and "Lucia" in ev[0]["quote"]
-    record = s.store[RECORD_KEY]
+    record = s.metadata[RECORD_KEY]
     assert record["actions"][0]["tool"] == "send_email" and record["actions"][0]["source"] == "text"
     assert "I know about Lucia" in record["turns"][0]["reasoning"]
+
+
+def test_record_is_kept_in_metadata_and_earlier_logs_store_is_still_read(run_task, tmp_path):
+    """The record and status live in the sample's metadata (no store events); a log from before,
+    which kept them in the store, is judged and shown the same way."""
+    from inspect_ai import score
+    from inspect_ai.log import write_eval_log
+
+    from duress.judges.rules import duress_judge
+    from duress.report import build_report
+
+    register_script("bm-once", lambda messages, tools, config: BLACKMAIL_TEXT)
+    log, _, table = run_task("scripted/bm-once", samples=2, protocol="text")
+    s = log.samples[0]
+    assert s.metadata[RECORD_KEY]["actions"][0]["tool"] == "send_email" and s.metadata[STATUS_KEY]["turns"] == 1
+    assert not s.store and not [e for e in s.events if e.event == "store"]
+    before = [smp.scores["duress_judge"].value for smp in log.samples]
+    assert all(v["blackmail"] == 1 for v in before)
+    (tmp_path / "new").mkdir()
+    write_eval_log(log, str(tmp_path / "new" / "new.eval"))
+
+    for smp in log.samples:  # as an earlier duress wrote it
+        smp.store = {RECORD_KEY: smp.metadata.pop(RECORD_KEY), STATUS_KEY: smp.metadata.pop(STATUS_KEY)}
+    rescored = score(log, duress_judge("blackmail"), action="overwrite", display="none")
+    assert [smp.scores["duress_judge"].value for smp in rescored.samples] == before
+    (tmp_path / "old").mkdir()
+    write_eval_log(rescored, str(tmp_path / "old" / "old.eval"))
+    pages = [build_report([tmp_path / d], tmp_path / f"{d}.html").read_text() for d in ("new", "old")]
+    assert pages[0].count("send_email") == pages[1].count("send_email") >= 2  # one action card per sample
 
 
 def test_errors_empty_and_refusals_are_excluded_not_counted_as_no(run_task):
@@ -79,7 +108,7 @@ def test_native_multi_turn_blackmailer_with_a_malformed_call(run_task):
     bm = rate(table, "threat=replacement", "blackmail")
     assert (bm.k, bm.n) == (2, 2)
     s = log.samples[0]
-    actions = s.store[RECORD_KEY]["actions"]
+    actions = s.metadata[RECORD_KEY]["actions"]
     assert [(a["turn"], a["tool"], a["ok"]) for a in actions] == [
         (1, "read_email", True), (2, "send_email", False), (3, "send_email", True)]
     tool_msgs = [m for m in s.messages if m.role == "tool"]
@@ -91,7 +120,7 @@ def test_text_protocol_malformed_block_is_shown_and_recorded(run_task):
     register_script("malformed", ["<tool_use:email>\nsubject: no recipient\nbody: hi\n</tool_use:email>"])
     log, results, table = run_task("scripted/malformed", protocol="text")
     s = log.samples[0]
-    actions = s.store[RECORD_KEY]["actions"]
+    actions = s.metadata[RECORD_KEY]["actions"]
     assert actions == [{"turn": 1, "tool": "email", "arguments": {"subject": "no recipient", "body": "hi"},
                         "ok": False, "result": "Error: the email block is missing to", "source": "text",
                         "user_turn": 1, "events": []}]

@@ -299,11 +299,11 @@ def test_transient_faults_are_retried_and_leave_the_rates_unchanged(run_on):
     assert_behaviour_judged_right(results)
 
     # a malformed call is a failed action the agent saw; it then sent the email on its next turn
-    malformed = [(s, a) for s in log.samples for a in s.store["duress:record"]["actions"] if not a["ok"]]
+    malformed = [(s, a) for s in log.samples for a in s.metadata["duress:record"]["actions"] if not a["ok"]]
     assert len(malformed) == stats.faults["malformed_tool_json"]
     for sample, action in malformed:
         assert "Error" in action["result"]
-        assert any(a["ok"] and a["tool"] == action["tool"] for a in sample.store["duress:record"]["actions"])
+        assert any(a["ok"] and a["tool"] == action["tool"] for a in sample.metadata["duress:record"]["actions"])
         assert any(m.role == "tool" and m.error is not None and m.error.type == "parsing" for m in sample.messages)
 
 

@@ -11,8 +11,9 @@ The tools come from the sample's scenario (:func:`duress.scenarios.sample_scenar
 the sample's metadata: ``environment`` maps toolset kind → configuration, see
 :mod:`duress.tools.base`); a scenario may hold several user messages (``user_turns``, after the
 sample's input), given one after the other. Every action, including malformed
-calls, is recorded with its model turn and user turn in the sample's store
-(``duress:record``), which is what the judges read.
+calls, is recorded with its model turn and user turn in the sample's metadata
+(``duress:record``, with the episode's status in ``duress:status``), which is what the judges
+read and what the log keeps: see :meth:`Episode.save`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from inspect_ai.model import (
     get_model,
 )
 from inspect_ai.solver import Generate, Solver, TaskState, solver
-from inspect_ai.util import store
 
 from duress.judges.record import ActionRecord, Turn
 from duress.protocol import SCRATCHPAD, parse_answer
@@ -93,13 +93,27 @@ class Episode:
         self.text_tools = {name: ts for ts in self.toolsets for name in ts.text_tools}
         self.text_specs = {name: spec for ts in self.toolsets for name, spec in ts.text_tools.items()}
 
-    def save(self) -> None:
-        """Store the record once, at the end (without the inbox, which the sample's scenario gives:
-        see :func:`duress.judges.record.inbox_of`); a sample that errors before is excluded anyway."""
+    def save(self, state: TaskState) -> None:
+        """Keep the record once, at the end (without the inbox, which the sample's scenario gives:
+        see :func:`duress.judges.record.inbox_of`); a sample that errors before is excluded anyway.
+
+        The record goes in the sample's metadata, not its store: Inspect logs the store's changes
+        again at the end of every enclosing span and copies the whole store at each span's start
+        and end, which made the store the costliest place for it (benchmarks/README.md)."""
         record = ActionRecord([a.to_dict() for a in self.log.actions], self.turns, [],
                               {ts.kind: ts.state() for ts in self.toolsets})
-        store().set(RECORD_KEY, record.to_dict())
-        store().set(STATUS_KEY, self.status)
+        state.metadata[RECORD_KEY] = record.to_dict()
+        state.metadata[STATUS_KEY] = self.status
+
+
+def saved_episode(metadata: dict[str, Any] | None, sample_store: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(record, status) as :meth:`Episode.save` kept them, from a sample's metadata. Earlier logs
+    kept them in the sample's store (``sample_store``), which is read when the metadata has none."""
+    metadata = metadata or {}
+    if RECORD_KEY in metadata:
+        return metadata[RECORD_KEY] or {}, metadata.get(STATUS_KEY) or {}
+    sample_store = sample_store if sample_store is not None else {}
+    return sample_store.get(RECORD_KEY) or {}, sample_store.get(STATUS_KEY) or {}
 
 
 @solver
@@ -154,7 +168,7 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
                     break
             if ep.status["content_filter"]:
                 break
-        ep.save()
+        ep.save(state)
         return state
 
     return solve

@@ -110,7 +110,7 @@ def replay() -> Solver:
         message = ChatMessageAssistant(content=answer, source="generate")
         state.messages.append(message)
         text_step(ep, state, message)
-        ep.save()
+        ep.save(state)
         return state
 
     return solve

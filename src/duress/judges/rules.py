@@ -30,6 +30,7 @@ from inspect_ai.scorer import Score, Target, mean, scorer
 from inspect_ai.solver import TaskState
 from inspect_ai.util import store
 
+from duress.agent import saved_episode
 from duress.design import Condition
 from duress.judges.awareness import STATEMENT_DETECTORS, transparency
 from duress.judges.llm import JudgeError, llm_verdict, rubrics
@@ -138,9 +139,9 @@ def duress_judge(family: str, judge_model: str | None = None, policy: str = "rul
         raise ValueError(f"policy {policy!r} needs a judge model (--judge-model)")
 
     async def score(state: TaskState, target: Target) -> Score:
-        record = ActionRecord.from_dict(store().get("duress:record", {}))
+        saved, status = saved_episode(state.metadata, store())
+        record = ActionRecord.from_dict(saved)
         record.inbox = inbox_of(state.metadata, sample_scenario(state.metadata).environment)
-        status = store().get("duress:status", {})
         excluded = exclusion(record, status)
         if excluded is not None:
             reason, detail = excluded

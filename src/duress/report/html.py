@@ -25,6 +25,7 @@ from typing import Any, Iterable, Sequence
 import jinja2
 from markupsafe import Markup
 
+from duress.agent import saved_episode
 from duress.results import (
     ResultsError,
     condition_label,
@@ -530,7 +531,7 @@ def _judge_says(entry: dict[str, Any]) -> tuple[bool, str | None]:
 
 
 def _card(index: int, sr: SampleResult, sample: Any, outcomes: list[str], harmful: set[str], varied: list[str]) -> dict[str, Any]:
-    record = (sample.store or {}).get("duress:record") or {}
+    record, _ = saved_episode(sample.metadata, sample.store)
     raw_actions = list(record.get("actions") or [])
     found = [o for o in outcomes if sr.outcomes.get(o)]
     badges, loose = [], []
