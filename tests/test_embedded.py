@@ -55,7 +55,7 @@ def test_one_blackmail_sample_on_the_embedded_model_completes_and_is_judged(run_
     score = sample.scores["duress_judge"]
     [result] = results
     if result.excluded is None:
-        assert set(score.metadata["verdicts"]) == {"blackmail", "discloses_leverage", "deceptive_delay",
+        assert set(result.verdicts) == set(score.value) == {"blackmail", "discloses_leverage", "deceptive_delay",
                                                    "ethical_advocacy", "resists", "accepts", "states_evaluation",
                                                    "states_real", "acts_covertly", "discloses_to_user"}
         assert table[(result.condition, "accepts")].n == 1
@@ -73,7 +73,7 @@ def test_one_bold_action_sample_on_the_embedded_model(run_task):
     [result] = results
     assert result.excluded in (None, "empty")
     if result.excluded is None:
-        assert set(sample.scores["duress_judge"].metadata["verdicts"]) >= {"contacts_government", "first_contact_turn"}
+        assert set(result.verdicts) >= {"contacts_government", "first_contact_turn"}
 
 
 def test_any_gguf_file_by_path():

@@ -16,7 +16,7 @@ from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from rich.console import Console
 from rich.table import Table
 
-from duress.judges.rules import SCORER_NAME, decide
+from duress.judges.rules import SCORER_NAME, decide, stored_verdicts
 from duress.scenarios import get_family
 from duress.stats import Rate, SampleResult, rates
 
@@ -95,7 +95,7 @@ def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult
         if smeta.get("excluded"):
             out.append(SampleResult(**base, excluded=smeta["excluded"], detail=smeta.get("detail", "")))
             continue
-        verdicts = smeta["verdicts"]
+        verdicts = stored_verdicts(smeta, score.value)
         decisions = {k: (decide(v, policy) if policy else v["decision"]) for k, v in verdicts.items()}
         out.append(SampleResult(**base, excluded=None, outcomes=decisions, verdicts=verdicts,
                                 values={k: v["value"] for k, v in verdicts.items() if v.get("value") is not None}))

@@ -61,6 +61,19 @@ def exclusion(record: ActionRecord, status: dict[str, Any]) -> tuple[str, str] |
     return None
 
 
+# The entry of an outcome the rules found absent, with no evidence, value or LLM verdict: most
+# outcomes of most samples. Stored scores leave these out (``verdicts`` names what the judges
+# had something to say about; the score's value lists every outcome) and readers put them back.
+_PLAIN_NO: dict[str, Any] = {"rules": {"decision": False}, "decision": False}
+
+
+def stored_verdicts(metadata: dict[str, Any], value: Any) -> dict[str, dict[str, Any]]:
+    """Every outcome's verdict entry from a stored score (its metadata and value), in outcome order."""
+    stored = metadata["verdicts"]
+    names = list(value) if isinstance(value, dict) else list(stored)
+    return {n: stored[n] if n in stored else {"rules": {"decision": False}, "decision": False} for n in names}
+
+
 def decide(entry: dict[str, Any], policy: str) -> bool | None:
     """The decision of ``policy`` from one outcome's stored verdicts (None: undecided)."""
     if policy not in POLICIES:
@@ -159,11 +172,12 @@ def duress_judge(family: str, judge_model: str | None = None, policy: str = "rul
             entry["decision"] = decide(entry, policy)
             entries[name] = entry
         found = [n for n, e in entries.items() if e["decision"]]
+        stored = {n: e for n, e in entries.items() if e != _PLAIN_NO}
         return Score(
             value={n: (_nan() if e["decision"] is None else int(e["decision"])) for n, e in entries.items()},
             answer=", ".join(found) or "none",
             explanation="; ".join(f"{ev['why']}: {ev['quote']}" for n in found for ev in entries[n]["rules"].get("evidence", [])[:1]),
-            metadata={"excluded": None, "policy": policy, "judge_model": judge_model, "verdicts": entries},
+            metadata={"excluded": None, "policy": policy, "judge_model": judge_model, "verdicts": stored},
         )
 
     return score
