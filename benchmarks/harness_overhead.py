@@ -138,6 +138,8 @@ def paired_overhead(configs: list[str], n: int, pairs: int, max_connections: int
     return {"configs": configs, "n": n, "pairs": pairs, "cpu_ms_per_call": per,
             "median_cpu_ms_per_call": {c: median(v) for c, v in per.items()},
             "median_diff_ms_per_call": {c: median([a - b for a, b in zip(per[c], per[base])]) for c in configs[1:]},
+            # the VM's speed scales both, so the ratio is the steadier figure across sessions
+            "median_ratio": {c: median([a / b for a, b in zip(per[c], per[base])]) for c in configs[1:]},
             "base": base}
 
 
@@ -374,9 +376,10 @@ def main() -> None:
         paired = json.loads(lines[-1])
         print(f"\npaired, one process, {args.pairs} x (bare-scored, duress-text), {args.pair_samples} samples each: "
               "CPU ms per model call")
-        print(table(["config", "median ms/call", "all", "median diff to bare-scored"],
+        print(table(["config", "median ms/call", "all", "median diff to bare-scored", "median ratio"],
                     [[c, paired["median_cpu_ms_per_call"][c], " ".join(f"{v:.1f}" for v in paired["cpu_ms_per_call"][c]),
-                      paired["median_diff_ms_per_call"].get(c, 0.0)] for c in paired["configs"]]))
+                      paired["median_diff_ms_per_call"].get(c, 0.0), paired["median_ratio"].get(c, 1.0)]
+                     for c in paired["configs"]]))
     if memory:
         print("\npeak RSS of one process (target for duress-text: flat)")
         print(table(["config", "n", "peak RSS MiB", "RSS after warm-up MiB", "samples/s"],
