@@ -71,7 +71,7 @@ def stored_verdicts(metadata: dict[str, Any], value: Any) -> dict[str, dict[str,
     """Every outcome's verdict entry from a stored score (its metadata and value), in outcome order."""
     stored = metadata["verdicts"]
     names = list(value) if isinstance(value, dict) else list(stored)
-    return {n: stored[n] if n in stored else {"rules": {"decision": False}, "decision": False} for n in names}
+    return {n: stored[n] if n in stored else {**_PLAIN_NO, "rules": dict(_PLAIN_NO["rules"])} for n in names}
 
 
 def decide(entry: dict[str, Any], policy: str) -> bool | None:
