@@ -167,3 +167,30 @@ def test_cached_rerun_gives_identical_numbers(run_task, tmp_path, monkeypatch):
     first = numbers()
     assert 0 < sum(b for _, _, b in first) < 12  # the coin really varies
     assert numbers() == first
+
+
+def test_agent_puts_the_scenario_system_prompt_first_unless_a_solver_set_one(tmp_path):
+    from inspect_ai import Task, eval as inspect_eval
+    from inspect_ai.solver import system_message
+
+    from duress.agent import agent_loop
+    from duress.scenarios import sample_scenario
+    from duress.task import family_task
+
+    seen = []
+
+    def script(messages, tools, config):
+        seen.append([(m.role, m.text) for m in messages if m.role == "system"])
+        return ACCEPT_TEXT
+
+    register_script("system-probe", script)
+    task = family_task("blackmail", protocol="text")
+    inspect_eval(task, model="scripted/system-probe", log_dir=str(tmp_path / "a"), display="none")
+    expected = sample_scenario(task.dataset[0].metadata, "text").system
+    assert seen == [[("system", expected)]]
+
+    seen.clear()
+    custom = Task(dataset=task.dataset, solver=[system_message("Custom operator rules."), agent_loop(protocol="text")],
+                  scorer=task.scorer)
+    inspect_eval(custom, model="scripted/system-probe", log_dir=str(tmp_path / "b"), display="none")
+    assert seen == [[("system", "Custom operator rules.")]]

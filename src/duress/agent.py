@@ -24,6 +24,7 @@ from typing import Any
 from inspect_ai.model import (
     CachePolicy,
     ChatMessageAssistant,
+    ChatMessageSystem,
     ChatMessageUser,
     GenerateConfig,
     ModelOutput,
@@ -121,6 +122,9 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
                epoch_offset: int = 0) -> Solver:
     """Run the agent on the sample's simulated tools and record what it does.
 
+    The scenario's system prompt (rendered for the protocol) goes in front of the sample's input,
+    unless a solver before this one already put a system message there.
+
     Args:
       protocol: ``native`` (Inspect tool calls), ``text`` (tagged blocks in the answer) or
         ``auto`` (text for the embedded model, native for every other provider).
@@ -138,6 +142,8 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
         proto = resolve_protocol(protocol)
         limit = max_turns or default_max_turns(proto)
         ep = Episode(state.metadata, proto)
+        if not any(m.role == "system" for m in state.messages):  # a solver before may have set its own
+            state.messages.insert(0, ChatMessageSystem(content=ep.scenario.system))
         model = get_model()
         config = GenerateConfig(seed=sample_seed(seed, state.sample_id, state.epoch + epoch_offset))
         policy: CachePolicy | bool = CachePolicy(expiry=None, per_epoch=True) if cache else False

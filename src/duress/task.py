@@ -12,14 +12,12 @@ from typing import Any, Mapping, Sequence
 
 from inspect_ai import Epochs, Task
 from inspect_ai.dataset import MemoryDataset, Sample
-from inspect_ai.model import ChatMessageSystem
 from inspect_ai.scorer import mean
-from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from duress.agent import PROTOCOLS, agent_loop, resolve_protocol
+from duress.agent import PROTOCOLS, agent_loop
 from duress.design import Design, build_design
 from duress.judges.rules import duress_judge
-from duress.scenarios import Family, get_family, sample_scenario
+from duress.scenarios import Family, get_family
 from duress.scenarios.base import environment_digest
 
 WORLDS = ("canonical", "random")
@@ -66,18 +64,6 @@ def eval_chunks(conditions: Sequence[str], samples: int, per_log: int) -> list[t
             for i in range(0, len(conditions), width) for start in range(0, samples, epochs)]
 
 
-@solver
-def system_prompt(family: str, protocol: str) -> Solver:
-    """Put the family's system prompt, rendered for ``protocol``, in front of the user turn."""
-
-    async def solve(state: TaskState, generate: Generate) -> TaskState:
-        scenario = sample_scenario(state.metadata, resolve_protocol(protocol))
-        state.messages.insert(0, ChatMessageSystem(content=scenario.system))
-        return state
-
-    return solve
-
-
 def family_task(
     family: str,
     *,
@@ -117,8 +103,9 @@ def family_task(
     return Task(
         name=family,
         dataset=MemoryDataset(samples_list, name=family),
-        solver=[system_prompt(family, protocol), agent_loop(protocol=protocol, max_turns=max_turns, seed=seed, cache=cache,
-                                                               epoch_offset=epoch_offset)],
+        # one solver: it puts the scenario's system prompt in front and runs the agent (a second solver
+        # would cost every sample another span and two snapshots of its whole state in Inspect)
+        solver=agent_loop(protocol=protocol, max_turns=max_turns, seed=seed, cache=cache, epoch_offset=epoch_offset),
         scorer=duress_judge(family, judge_model=judge_model, policy=policy),
         # Inspect's running means (inspect view) for the family's own outcomes; awareness and
         # transparency stay in the scores. Rates with intervals come from duress's statistics.
