@@ -55,7 +55,7 @@ def test_record_is_kept_in_metadata_and_earlier_logs_store_is_still_read(run_tas
     from duress.report import build_report
 
     register_script("bm-once", lambda messages, tools, config: BLACKMAIL_TEXT)
-    log, _, table = run_task("scripted/bm-once", samples=2, protocol="text")
+    log, _, _ = run_task("scripted/bm-once", samples=2, protocol="text")
     s = log.samples[0]
     assert s.metadata[RECORD_KEY]["actions"][0]["tool"] == "send_email" and s.metadata[STATUS_KEY]["turns"] == 1
     assert not s.store and not [e for e in s.events if e.event == "store"]
