@@ -97,7 +97,8 @@ def cpu_flags() -> set[str]:
 
 def _identity(gguf: Path) -> str:
     """A digest of everything a passing probe depends on: runtime files, model file, CPU, interpreter."""
-    parts: list[Any] = [PROBE_VERSION, sys.executable, sys.version, installed_version(), sorted(cpu_flags())]
+    parts: list[Any] = [PROBE_VERSION, sys.executable, sys.version, installed_version(), sorted(cpu_flags()),
+                        os.environ.get("LLAMA_CPP_LIB_PATH")]  # llama-cpp-python loads its library from there if set
     for p in [*library_files(), gguf]:
         st = p.stat()
         parts.append((str(p.resolve()), st.st_size, st.st_mtime_ns))
@@ -105,7 +106,16 @@ def _identity(gguf: Path) -> str:
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "duress" / "runtime"
+    """Where passes are remembered: ``$XDG_CACHE_HOME/duress/runtime`` (``~/.cache/duress/runtime``)."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home directory: remembered for this boot only
+            import tempfile
+
+            base = tempfile.gettempdir()
+    return Path(base) / "duress" / "runtime"
 
 
 def _signal_name(returncode: int) -> str:
