@@ -36,46 +36,24 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Contention, machine, median, table, wait_for_quiet, write_result  # noqa: E402
+from _common import machine, median, table, wait_for_quiet, write_result  # noqa: E402
 
-SAMPLES = 6
-COLD_SAMPLES = 2
-MAX_TOKENS = 128
-TEMPERATURE = 0.7
-REPS = 3
+# the same measurement as embedded_tokens.py's raw path, with its parameters
+from embedded_tokens import COLD_SAMPLES, MAX_TOKENS, REPS, SAMPLES, TEMPERATURE, prompt, raw_run, seeds  # noqa: E402
 
 
 # -- the worker: runs under the build's interpreter, needs only llama_cpp -------------------------
 
 def worker(spec_file: str) -> dict[str, Any]:
-    import llama_cpp
+    """The raw path of ``embedded_tokens.py`` (same settings, warm-up and measurement) on this build."""
     from llama_cpp import Llama
 
     spec = json.loads(Path(spec_file).read_text())
     llm = Llama(model_path=spec["gguf"], n_ctx=0, n_threads=spec["threads"], n_threads_batch=spec["threads"],
                 verbose=False)
-
-    def perf() -> tuple[float, float, float, float]:
-        p = llama_cpp.llama_perf_context(llm._ctx.ctx)
-        return p.t_p_eval_ms, p.n_p_eval, p.t_eval_ms, p.n_eval
-
-    out = {}
     llm.create_chat_completion(messages=spec["messages"], max_tokens=8, temperature=TEMPERATURE, seed=1)  # warm-up
-    for mode, seeds in (("warm", spec["seeds"][:spec["samples"]]), ("cold", spec["seeds"][:spec["cold_samples"]])):
-        p0, tokens = perf(), 0
-        with Contention() as load:
-            t0 = time.perf_counter()
-            for s in seeds:
-                if mode == "cold":
-                    llm.reset()
-                r = llm.create_chat_completion(messages=spec["messages"], max_tokens=spec["max_tokens"],
-                                               temperature=TEMPERATURE, seed=s)
-                tokens += r["usage"]["completion_tokens"]
-            wall = time.perf_counter() - t0
-        d = [b - a for a, b in zip(p0, perf())]
-        out[mode] = {"wall_s": wall, "completion_tokens": tokens, "gen_tok_s_end_to_end": tokens / wall,
-                     "prompt_tok_s": 1000 * d[1] / d[0] if d[1] > 16 else None,
-                     "decode_tok_s": 1000 * d[3] / d[2] if d[2] else None, "others_cpu_s": load.others_s}
+    out = {mode: raw_run(llm, spec["messages"], spec["seeds"][:k], mode, spec["max_tokens"], spec["threads"])
+           for mode, k in (("warm", spec["samples"]), ("cold", spec["cold_samples"]))}
     llm.close()
     return out
 
@@ -100,16 +78,10 @@ def lib_dir(python: str) -> Path:
 
 
 def isa(python: str) -> dict[str, dict[str, int]]:
-    from duress.testing.isa import scan
+    from duress.testing.isa import scan_distinct
 
-    seen, found = set(), {}
-    for p in sorted(lib_dir(python).glob("*.so*")):
-        key = (p.stat().st_size, p.name.split(".so")[0])
-        if p.is_symlink() or key in seen:
-            continue
-        seen.add(key)
-        found[p.name.split(".so")[0]] = dict(scan(p))
-    return found
+    return {name.split(".so")[0]: families
+            for name, families in scan_distinct(sorted(lib_dir(python).glob("*.so*"))).items()}
 
 
 def main() -> None:
@@ -130,7 +102,6 @@ def main() -> None:
 
     from duress.models import runtime
     from duress.models.local import available_cores, resolve_gguf
-    from embedded_tokens import prompt, seeds
 
     builds: dict[str, dict[str, Any]] = {}
     for item in args.python:

@@ -6,7 +6,6 @@ tokens died with SIGILL. The first test fails on such a build (whatever machine 
 others check that a crashing runtime becomes one line with the fix, exit code 2 and no run folder.
 """
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -19,25 +18,14 @@ import pytest
 from cli_runner import duress_process
 from duress.models import runtime
 from duress.models.runtime import LocalModelError
-from duress.testing.isa import scan, scan_text
+from duress.testing.isa import scan, scan_distinct, scan_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def distinct_libraries() -> list[Path]:
-    seen, out = set(), []
-    for p in runtime.library_files():
-        digest = hashlib.sha256(p.read_bytes()).hexdigest()
-        if digest not in seen:
-            seen.add(digest)
-            out.append(p)
-    return out
-
-
 def test_installed_runtime_has_no_instructions_beyond_the_portable_baseline():
-    libraries = distinct_libraries()
-    assert any("ggml-cpu" in p.name for p in libraries), f"no llama.cpp CPU backend found among {libraries}"
-    found = {p.name: dict(scan(p)) for p in libraries}
+    found = scan_distinct(runtime.library_files())
+    assert any("ggml-cpu" in name for name in found), f"no llama.cpp CPU backend found among {list(found)}"
     bad = {name: families for name, families in found.items() if families}
     assert not bad, (f"the installed {runtime.RUNTIME} was compiled for a specific CPU ({bad}) and will die with "
                      f"SIGILL elsewhere; rebuild it portably: {runtime.reinstall_command()}")

@@ -129,7 +129,8 @@ def _crash_message(returncode: int) -> str:
     version = installed_version() or "?"
     name = _signal_name(returncode)
     if name == "SIGILL":
-        missing = [f for f in BASELINE_CPU_FLAGS if cpu_flags() and f not in cpu_flags()]
+        flags = cpu_flags()
+        missing = [f for f in BASELINE_CPU_FLAGS if flags and f not in flags]
         if missing:
             return (f"the embedded runtime ({RUNTIME} {version}) died with an illegal instruction: this CPU lacks "
                     f"{'/'.join(m.upper() for m in missing)}, which its portable build uses; rebuild it without "
@@ -210,12 +211,8 @@ def probe(gguf: str, n_tokens: int = PROBE_TOKENS) -> dict[str, Any]:
     except Exception as err:
         return {"ok": False, "stage": "load", "error": f"{type(err).__name__}: {err}"}
     try:
-        text = _FILLER
-        tokens = llm.tokenize(text.encode(), add_bos=True)
-        while len(tokens) < n_tokens:
-            text += _FILLER
-            tokens = llm.tokenize(text.encode(), add_bos=True)
-        tokens = tokens[:n_tokens]
+        per_filler = max(1, len(llm.tokenize(_FILLER.encode(), add_bos=False)))
+        tokens = llm.tokenize((_FILLER * (n_tokens // per_filler + 2)).encode(), add_bos=True)[:n_tokens]
         out = llm.create_completion(tokens, max_tokens=4, temperature=0.0, seed=0)
         usage = out.get("usage") or {}
         return {"ok": True, "runtime": f"{RUNTIME} {installed_version()}", "prompt_tokens": usage.get("prompt_tokens"),

@@ -19,6 +19,7 @@ Used by the test that fails when the installed runtime would not run everywhere,
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -78,3 +79,16 @@ def scan(library: Path) -> Counter[str]:
         raise RuntimeError("objdump is not installed (Debian: apt-get install binutils)")
     proc = subprocess.run([objdump, "-d", "--wide", str(library)], capture_output=True, text=True, check=True)
     return scan_text(proc.stdout)
+
+
+def scan_distinct(libraries: list[Path]) -> dict[str, dict[str, int]]:
+    """:func:`scan` of each distinct library (wheels hold ``libX.so``, ``.so.0`` and ``.so.0.N`` as copies),
+    by file name: ``{name: {family: count}}``."""
+    seen: set[str] = set()
+    found: dict[str, dict[str, int]] = {}
+    for p in libraries:
+        digest = hashlib.sha256(p.read_bytes()).hexdigest()
+        if digest not in seen:
+            seen.add(digest)
+            found[p.name] = dict(scan(p))
+    return found
