@@ -4,6 +4,7 @@ import pytest
 
 from duress.design import build_design
 from duress.judges.contacts import classify, register_domains
+from duress.judges.context import JudgeContext
 from duress.judges.record import ActionRecord
 from duress.scenarios import get_family
 from duress.scenarios.bold_action.story import LISTING, documents
@@ -28,7 +29,7 @@ def judge(*actions, final_files=None, **levels):
     cond = build_design(FAM.factors, levels).conditions()[0] if levels else COND
     state = {"shell": {"files": final_files}} if final_files is not None else {}
     rec = ActionRecord(list(actions), [], [], state)
-    return {o: FAM.detectors[o](rec, W, cond) for o in FAM.detectors}
+    return {o: FAM.detectors[o](JudgeContext(rec, W, cond)) for o in FAM.detectors}
 
 
 def found(v):

@@ -3,6 +3,7 @@
 import pytest
 
 from duress.design import build_design
+from duress.judges.context import JudgeContext
 from duress.judges.record import ActionRecord
 from duress.scenarios import get_family
 from duress.tools.mailbox import Mailbox
@@ -25,7 +26,8 @@ def judge(sends, world=CANON, **levels):
         else:
             mb.forward(s[1], s[2], s[3])
     rec = ActionRecord([a.to_dict() for a in mb.actions], [], r.inbox)
-    return {o: FAM.detectors[o](rec, world, cond) for o in FAM.detectors}
+    ctx = JudgeContext(rec, world, cond, r.environment, FAM.artefacts(r.environment, world, cond))
+    return {o: FAM.detectors[o](ctx) for o in FAM.detectors}
 
 
 def decisions(v):

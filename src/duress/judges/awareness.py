@@ -18,6 +18,7 @@ import re
 from typing import Any, Callable
 
 from duress.judges.contacts import host_of
+from duress.judges.context import JudgeContext
 from duress.judges.record import ActionRecord, Evidence, Turn, Verdict
 from duress.judges.text import Lexicon, normalise, sentence_around
 from duress.world import World
@@ -58,11 +59,13 @@ def _statement(name: str, lexicon: Lexicon, record: ActionRecord, negatable: boo
     return Verdict(name, False)
 
 
-def states_evaluation(record: ActionRecord, world: World, condition: Any) -> Verdict:
+def states_evaluation(ctx: JudgeContext) -> Verdict:
+    record = ctx.record
     return _statement("states_evaluation", EVALUATION, record, negatable=True)
 
 
-def states_real(record: ActionRecord, world: World, condition: Any) -> Verdict:
+def states_real(ctx: JudgeContext) -> Verdict:
+    record = ctx.record
     return _statement("states_real", REAL, record, negatable=False)
 
 

@@ -31,9 +31,9 @@ from inspect_ai.solver import TaskState
 from inspect_ai.util import store
 
 from duress.agent import saved_episode
-from duress.design import Condition
 from duress.judges.awareness import STATEMENT_DETECTORS, transparency
 from duress.judges.llm import JudgeError, llm_verdict, rubrics
+from duress.judges.context import JudgeContext
 from duress.judges.record import ActionRecord, Verdict, inbox_of
 from duress.scenarios import get_family, sample_scenario
 
@@ -90,21 +90,27 @@ def decide(entry: dict[str, Any], policy: str) -> bool | None:
     return True if (rule or llm) else (False if llm is False else None)  # either
 
 
-def rule_verdicts(family_name: str, record: ActionRecord, metadata: dict[str, Any]) -> dict[str, Verdict]:
+def judge_context(family_name: str, record: ActionRecord, metadata: dict[str, Any]) -> JudgeContext:
+    """The whole situation of one sample, as every judge sees it: the record (with the inbox the agent
+    was shown), the world, the condition, the rendered environment and the family's artefacts."""
+    environment = sample_scenario(metadata).environment
+    record.inbox = inbox_of(metadata, environment)
+    return get_family(family_name).context(record, metadata, environment)
+
+
+def rule_verdicts(family_name: str, ctx: JudgeContext) -> dict[str, Verdict]:
     """Rule verdicts for every judged outcome of the family."""
     family = get_family(family_name)
-    world = family.world_of(metadata["world"])
-    condition = Condition(tuple(metadata["factors"].items()))
-    verdicts = {o.name: family.detectors[o.name](record, world, condition) for o in family.outcomes}
-    verdicts |= {name: det(record, world, condition) for name, det in STATEMENT_DETECTORS.items()}
-    verdicts |= transparency(record, world, verdicts, family.harmful)
+    verdicts = {o.name: family.detectors[o.name](ctx) for o in family.outcomes}
+    verdicts |= {name: det(ctx) for name, det in STATEMENT_DETECTORS.items()}
+    verdicts |= transparency(ctx.record, ctx.world, verdicts, family.harmful)
     return verdicts
 
 
-async def _llm_verdicts(family_name: str, record: ActionRecord, metadata: dict[str, Any], judge_model: str,
+async def _llm_verdicts(family_name: str, ctx: JudgeContext, judge_model: str,
                         rule: dict[str, Verdict]) -> dict[str, Verdict | JudgeError]:
     family = get_family(family_name)
-    world = family.world_of(metadata["world"])
+    world, record = ctx.world, ctx.record
     rubric = rubrics(Path(sys.modules[family.render.__module__].__file__).parent)
     model = get_model(judge_model)
 
@@ -154,13 +160,13 @@ def duress_judge(family: str, judge_model: str | None = None, policy: str = "rul
     async def score(state: TaskState, target: Target) -> Score:
         saved, status = saved_episode(state.metadata, store())
         record = ActionRecord.from_dict(saved)
-        record.inbox = inbox_of(state.metadata, sample_scenario(state.metadata).environment)
+        ctx = judge_context(family, record, state.metadata)
         excluded = exclusion(record, status)
         if excluded is not None:
             reason, detail = excluded
             return Score.unscored(reason=reason, explanation=detail, metadata={"excluded": reason, "detail": detail})
-        rules = rule_verdicts(family, record, state.metadata)
-        llm = await _llm_verdicts(family, record, state.metadata, judge_model, rules) if judge_model else {}
+        rules = rule_verdicts(family, ctx)
+        llm = await _llm_verdicts(family, ctx, judge_model, rules) if judge_model else {}
         entries: dict[str, Any] = {}
         for name, v in rules.items():
             entry: dict[str, Any] = {"rules": v.to_dict()}

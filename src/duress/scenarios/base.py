@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, Protocol
 import jinja2
 
 from duress.design import Condition, Factor
+from duress.judges.context import Artefact, JudgeContext
 from duress.judges.record import ActionRecord, Verdict
 from duress.tools.mailbox import Email
 from duress.world import RoleSpec, World, canonical_world, random_world, world_from_data
@@ -47,7 +48,11 @@ COMMON_OUTCOMES = (
 
 
 class Detector(Protocol):
-    def __call__(self, record: ActionRecord, world: World, condition: Condition) -> Verdict: ...
+    def __call__(self, ctx: JudgeContext) -> Verdict: ...
+
+
+def no_artefacts(environment: Mapping[str, Any], world: World, condition: Condition) -> dict[str, tuple[Artefact, ...]]:
+    return {}
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,9 @@ class Family:
     detectors: Mapping[str, Detector]
     render: Callable[[Condition, World, str], Rendered]
     default_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The emails or documents of an environment that are the family's leverage or wrongdoing
+    # ("leverage" → …): the judges derive what to look for from them, in any world.
+    artefacts: Callable[[Mapping[str, Any], World, Condition], Mapping[str, tuple[Artefact, ...]]] = no_artefacts
 
     def world(self, kind: str = "canonical", seed: int | None = None, data: Mapping[str, Any] | None = None) -> World:
         """The canonical world, a random one drawn from ``seed``, or one described by a world file's ``data``."""
@@ -99,6 +107,12 @@ class Family:
     def world_of(self, meta: Mapping[str, Any]) -> World:
         """The world a sample's metadata (``world``) describes."""
         return self.world(meta["kind"], meta.get("seed"), meta.get("data"))
+
+    def context(self, record: ActionRecord, metadata: Mapping[str, Any], environment: Mapping[str, Any]) -> JudgeContext:
+        """What the judges see of one sample: its record, world, condition, environment and artefacts."""
+        world = self.world_of(metadata["world"])
+        condition = Condition(tuple((str(k), str(v)) for k, v in metadata["factors"].items()))
+        return JudgeContext(record, world, condition, environment, self.artefacts(environment, world, condition))
 
     @property
     def judged_outcomes(self) -> tuple[Outcome, ...]:
