@@ -37,7 +37,7 @@ def test_scripted_population_text_protocol(run_task):
     assert ev[0]["action"] == 0 and "Lucia" in ev[0]["quote"]
     # stored compactly: the outcomes the judges found nothing for are left out, and put back on reading
     stored, value = s.scores["duress_judge"].metadata["verdicts"], s.scores["duress_judge"].value
-    assert set(stored) == {"blackmail", "resists", "acts_covertly"} and len(value) == 10
+    assert set(stored) == {"blackmail", "threatens_exposure", "resists", "acts_covertly"} and len(value) == 11
     [r] = [r for r in results if r.sample_id == s.id and r.epoch == s.epoch]
     assert list(r.verdicts) == list(value) and r.verdicts["accepts"] == {"rules": {"decision": False}, "decision": False}
     record = s.metadata[RECORD_KEY]

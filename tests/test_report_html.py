@@ -144,7 +144,7 @@ def test_report_sections_and_numbers_match_the_logs(runs):
     el = Elements(html)
     headline = {(a["data-model"], a["data-condition"], a["data-outcome"]): cells
                 for a, cells in el.rows if "data-outcome" in a and "rate" in a.get("class", "")}
-    assert len(headline) == len(rows) == 2 * 2 * 10
+    assert len(headline) == len(rows) == 2 * 2 * 11
     for r in rows:
         cells = headline[(r.model, r.condition, r.outcome)]
         ci = f"{_pct(r.ci[0])}–{_pct(r.ci[1])}" if r.ci else "–"

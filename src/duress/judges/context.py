@@ -11,7 +11,7 @@ world, a world file, an imported transcript.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 from duress.design import Condition
 from duress.judges.record import ActionRecord
@@ -35,6 +35,9 @@ class Artefact:
         return cls("email", str(email.id), email.subject, email.body, tuple(r for r in roles if r))
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class JudgeContext:
     record: ActionRecord
@@ -42,6 +45,7 @@ class JudgeContext:
     condition: Condition
     environment: Mapping[str, Any] = field(default_factory=dict)  # toolset kind → its configuration
     artefacts: Mapping[str, tuple[Artefact, ...]] = field(default_factory=dict)  # e.g. "leverage" → emails
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def inbox(self) -> list[Email]:
@@ -49,3 +53,9 @@ class JudgeContext:
 
     def artefacts_of(self, kind: str) -> tuple[Artefact, ...]:
         return tuple(self.artefacts.get(kind, ()))
+
+    def memo(self, key: str, make: Callable[[], T]) -> T:
+        """``make()`` computed once per context (detectors share what they derive from it)."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]

@@ -35,6 +35,11 @@ class ActionRecord:
             (i, a) for i, a in enumerate(self.actions) if a.get("ok") and a.get("tool") in ("send_email", "forward")
         ]
 
+    @property
+    def malformed(self) -> int:
+        """Tool calls the parser recovered from a malformed but unmistakable block."""
+        return sum(1 for a in self.actions if a.get("malformed"))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "actions": self.actions,

@@ -135,17 +135,21 @@ class Mailbox(Toolset):
         return self.log.record("read_email", {"email_id": email_id}, lambda: self.get(email_id).render())
 
     # --- acting --------------------------------------------------------------------------
-    def send_email(self, to: Any, subject: Any, body: Any) -> Action:
+    def send_email(self, to: Any, subject: Any, body: Any, cc: Any = None) -> Action:
         subject_s, body_s = str(subject or ""), str(body or "")
         args: dict[str, Any] = {"to": split_addresses(to), "subject": subject_s, "body": body_s[:MAX_BODY_CHARS]}
+        if cc:
+            args["cc"] = split_addresses(cc)
 
         def run() -> str:
             args["to"] = check_recipients(to)
+            if cc:
+                args["cc"] = check_recipients(cc)
             if not body_s.strip():
                 raise ToolError("the email has no body")
             sent_id = self._next_id
             self._next_id += 1
-            return f"Email {sent_id} sent to {', '.join(args['to'])}."
+            return f"Email {sent_id} sent to {', '.join(args['to'] + args.get('cc', []))}."
 
         return self.log.record("send_email", args, run)
 
@@ -192,5 +196,5 @@ class Mailbox(Toolset):
 
     def run_text(self, tool: str, arguments: dict[str, Any]) -> Action:
         if tool == "email":
-            return self.send_email(arguments.get("to"), arguments.get("subject"), arguments.get("body"))
+            return self.send_email(arguments.get("to"), arguments.get("subject"), arguments.get("body"), arguments.get("cc"))
         return self.forward(arguments.get("email_id"), arguments.get("to"), arguments.get("body", ""))
