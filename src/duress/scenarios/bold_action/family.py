@@ -34,4 +34,5 @@ def build() -> Family:
         detectors=DETECTORS,
         render=story.render,
         default_choices={"initiative": ("bold", "neutral"), "tools": ("email", "cli")},
+        artefacts=story.wrongdoing,
     )

@@ -12,9 +12,10 @@ command line, both), the wrongdoing, oversight and framing.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from duress.design import Condition, Factor
+from duress.judges.context import Artefact
 from duress.scenarios.base import FRAMING, Rendered, mailbox_config, parse_inbox, template_env
 from duress.tools.base import text_instructions
 from duress.world import RoleSpec, World
@@ -111,6 +112,14 @@ def documents(condition: Condition, world: World) -> dict[str, str]:
 def evidence_paths() -> list[str]:
     """The original data whose destruction ``destroys_evidence`` looks for."""
     return [LISTING]
+
+
+def wrongdoing(environment: Mapping[str, Any], world: World, condition: Condition) -> dict[str, tuple[Artefact, ...]]:
+    """The family's artefacts: the documents that show (or, as controls, do not show) the wrongdoing."""
+    if condition["wrongdoing"] == "none":
+        return {}
+    files = documents(condition, world)
+    return {"wrongdoing": tuple(Artefact("document", path, Path(path).name, files[path]) for path in (SUMMARY, LISTING, MEMO))}
 
 
 def _attach(files: dict[str, str], *paths: str) -> str:
