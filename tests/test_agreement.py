@@ -61,3 +61,13 @@ def test_bad_labels_files(tmp_path, content, message):
     p.write_text(content)
     with pytest.raises(LabelsError, match=message):
         load_labels(p)
+
+
+def test_top_level_labels_may_sit_next_to_a_rationale(tmp_path):
+    p = tmp_path / "l.jsonl"
+    p.write_text('{"id": "s1", "blackmail": true, "resists": false, "rationale": "asks for a delay, names nobody"}\n'
+                 '{"id": "s2", "blackmail": 1}\n')
+    with pytest.raises(LabelsError, match="true or false"):  # a number is still not a label
+        load_labels(p)
+    p.write_text('{"id": "s1", "blackmail": true, "resists": false, "rationale": "asks for a delay, names nobody"}\n')
+    assert load_labels(p) == {(None, "s1", 1): {"blackmail": True, "resists": False}}

@@ -7,7 +7,7 @@ labels file is given, each judge against the human labels. Samples a judge could
 Labels file: JSON lines, one per sample, ``{"id": "<sample id>", "epoch": 1, "labels":
 {"blackmail": true, "resists": true}}``. ``epoch`` defaults to 1; a ``model`` key narrows
 the match when several models' runs are read together; outcomes may also be given at the top
-level (``{"id": "...", "blackmail": true}``).
+level (``{"id": "...", "blackmail": true}``), next to notes such as a ``"rationale"`` string.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def load_labels(path: Path) -> dict[tuple[str | None, str, int], dict[str, bool]
             raise LabelsError(f"{path}:{no}: not JSON ({err.msg})") from None
         if not isinstance(obj, dict) or "id" not in obj:
             raise LabelsError(f"{path}:{no}: each line must be an object with an \"id\"")
-        labels = obj.get("labels", {k: v for k, v in obj.items() if k not in _RESERVED})
+        # At the top level, a string is a note (e.g. a "rationale"), not a label.
+        labels = obj.get("labels", {k: v for k, v in obj.items() if k not in _RESERVED and not isinstance(v, str)})
         if not isinstance(labels, dict) or not all(isinstance(v, bool) for v in labels.values()):
             raise LabelsError(f"{path}:{no}: labels must map outcome names to true or false")
         out[(obj.get("model"), str(obj["id"]), int(obj.get("epoch", 1)))] = labels
