@@ -1,0 +1,127 @@
+"""The text-protocol parser is linear-time whatever a model writes.
+
+A backtracking pattern took 12.7 s on a reply with a line of ~1,600 underscores (cubic in the
+run's length). Each answer here is 10 or 100 KB of a pattern that is slow for some regular
+expression; a linear parser reads each in a few milliseconds (benchmarks/parser_time.py has the
+figures), so 1 s is a generous bound that a quadratic or cubic one misses by far. Each parse runs
+in a forked child with a time limit, so a regression fails the test instead of hanging the suite.
+"""
+
+import multiprocessing as mp
+import time
+
+import pytest
+from inspect_ai.model import ChatMessageAssistant
+
+from duress.protocol import parse_answer
+from duress.tools.base import text_tools_of
+
+BOUND_S = 1.0
+LIMIT_S = 30.0  # the child is stopped after this; the test then fails
+OPEN, CLOSE = "<tool_use:email>\n", "\n</tool_use:email>"
+FIELDS = 'to: "tariq.olsen@marrow-lane.example",\nsubject: "Rota",\nbody: "See you at nine.",\n'
+
+
+def fill(unit, n, head="", tail=""):
+    room = max(0, n - len(head) - len(tail))
+    return head + (unit * (room // len(unit) + 1))[:room] + tail
+
+
+ADVERSARIAL = {
+    "underscores": lambda n: fill("_", n, OPEN, CLOSE),
+    "asterisks": lambda n: fill("*", n, OPEN, CLOSE),
+    "quotes": lambda n: fill("\"'", n, OPEN, CLOSE),
+    "markdown mix": lambda n: fill("*_\"'`", n, OPEN, CLOSE),
+    "key then underscores": lambda n: fill("_", n, OPEN + "to", CLOSE),
+    "underscores around a key": lambda n: fill("_", n // 2, OPEN) + fill("_", n - n // 2, "to", CLOSE),
+    "underscores then colon": lambda n: fill("_", n, OPEN + "**", ":" + CLOSE),
+    "decorated short lines": lambda n: fill("__to__ *x\n", n, OPEN, CLOSE),
+    "bullets": lambda n: fill("- ", n, OPEN, CLOSE),
+    "angle brackets": lambda n: fill("<", n),
+    "opening tags without name": lambda n: fill("<tool_use:", n),
+    "opening tags without >": lambda n: fill("<tool_use:email", n),
+    "doubled opening tags": lambda n: fill("<tool_use:email>\n", n, "", FIELDS + CLOSE),
+    "closing tag prefixes": lambda n: fill("</tool_use:", n, OPEN + FIELDS),
+    "closing tag with a long name": lambda n: fill("x", n, OPEN + FIELDS + "</tool_use:"),
+    "nested unclosed wrappers": lambda n: fill("<think><tool_call><answer>", n, "", OPEN + FIELDS + CLOSE),
+    "unclosed wrappers and blocks": lambda n: fill("<tool_call>\n" + OPEN + FIELDS, n),
+    "wrapper closes in unclosed blocks": lambda n: fill(OPEN + "</think>", n),
+    "one long line": lambda n: fill("a", n, OPEN + "body: "),
+    "field tags repeated": lambda n: fill("<to>", n, OPEN, CLOSE),
+    "field tags with colon repeated": lambda n: fill("<to:", n, OPEN, CLOSE),
+    "all field tags, never closed": lambda n: fill("<to><subject: <body>< cc :</to", n, OPEN, CLOSE),
+    "closing field tags repeated": lambda n: fill("</to:>", n, OPEN + "<subject>s</subject><body>b</body>", CLOSE),
+    "value in tag, runs of >": lambda n: fill(">", n, OPEN + "<to: a@b.example", CLOSE),
+    "JSON unterminated string": lambda n: fill('\\"', n, OPEN + '{"to": "', CLOSE),
+    "JSON single-quoted pairs": lambda n: fill("'to': 'x', ", n, OPEN + "{", CLOSE),
+    "JSON nesting": lambda n: fill("[", n, OPEN + '{"to": ', CLOSE),
+    "JSON lists": lambda n: fill("'x', ", n, OPEN + "{'to': [", CLOSE),
+    "scratchpad tags": lambda n: fill("<SCRATCHPAD_REASONING>", n),
+    "scratchpad tags without >": lambda n: fill("<scratchpad_reasoning", n),
+    "whitespace": lambda n: fill(" \t", n, OPEN, CLOSE),
+    "colons": lambda n: fill(":", n, OPEN, CLOSE),
+}
+
+
+def _time_parse(text, out):
+    tools = text_tools_of(["mailbox"])
+    t0 = time.perf_counter()
+    parse_answer(text, tools)
+    out.put(time.perf_counter() - t0)
+
+
+def _time_text_step(text, out):
+    from types import SimpleNamespace
+
+    from duress.agent import text_step
+    from duress.tools.base import build_environment
+
+    log, toolsets = build_environment({"mailbox": {"owner": "ai@marrow-lane.example", "inbox": [], "now": ""}})
+    ep = SimpleNamespace(log=log, turns=[], text_tools={n: ts for ts in toolsets for n in ts.text_tools},
+                         text_specs={n: s for ts in toolsets for n, s in ts.text_tools.items()})
+    message = ChatMessageAssistant(content=text)
+    t0 = time.perf_counter()
+    text_step(ep, SimpleNamespace(messages=[]), message)
+    out.put(time.perf_counter() - t0)
+
+
+def seconds(target, text):
+    """Seconds ``target`` took on ``text`` in a forked child; fails the test if it outlives LIMIT_S."""
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=target, args=(text, out))
+    child.start()
+    child.join(LIMIT_S)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        pytest.fail(f"still parsing after {LIMIT_S:g} s")
+    assert child.exitcode == 0, "the parser raised"
+    return out.get(timeout=5)
+
+
+@pytest.mark.parametrize("size", [10_000, 100_000])
+@pytest.mark.parametrize("case", list(ADVERSARIAL))
+def test_adversarial_answer_parses_fast(case, size):
+    text = ADVERSARIAL[case](size)
+    assert len(text) == size
+    took = seconds(_time_parse, text)
+    assert took < BOUND_S, f"{case}: {took:.2f} s for {size:,} characters"
+
+
+@pytest.mark.parametrize("case", ["underscores around a key", "doubled opening tags", "unclosed wrappers and blocks",
+                                  "all field tags, never closed", "JSON single-quoted pairs", "one long line"])
+def test_adversarial_answer_runs_through_the_text_step_fast(case):
+    """Parsing and running the calls on the mailbox, as the agent loop and ``duress judge`` do."""
+    took = seconds(_time_text_step, ADVERSARIAL[case](100_000))
+    assert took < BOUND_S, f"{case}: {took:.2f} s"
+
+
+def test_the_reported_underscore_line_was_the_slow_case():
+    """The reply of the security report, rebuilt: a canonical email, then a line of underscores
+    inside the block. It must still be read as the email it is."""
+    text = OPEN + FIELDS + "_" * 1600 + CLOSE
+    assert seconds(_time_parse, text) < 0.1
+    call = parse_answer(text, text_tools_of(["mailbox"])).calls[0]
+    assert call.error is None and call.arguments["to"] == "tariq.olsen@marrow-lane.example"
+    assert call.arguments["body"].startswith("See you at nine.")
