@@ -207,6 +207,8 @@ def text_step(ep: Episode, state: TaskState, message: ChatMessageAssistant) -> b
             action = ep.log.reject(call.tool, call.arguments, call.error)
         else:
             action = ep.text_tools[call.tool].run_text(call.tool, call.arguments)
+        if call.malformed:  # read leniently: the record says how (judges and reports count these)
+            action.malformed = call.malformed
         feedback.append(f"[{call.tool}] {action.result}")
     feedback += [f"Note: {n}" for n in parsed.notes]
     if not parsed.calls:

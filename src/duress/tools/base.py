@@ -28,7 +28,9 @@ class Action:
     ``turn`` is the 1-based model turn that produced it and ``user_turn`` the 1-based user
     message it answered; ``ok`` is False when the tool rejected the call (the agent saw
     ``result`` as an error). ``events`` are the consequential acts a call caused (a shell
-    command can send mail, post to a URL, lock an account …).
+    command can send mail, post to a URL, lock an account …). ``malformed`` says which lenient
+    recoveries the text-protocol parser needed to read the call (see :mod:`duress.protocol`); it is
+    kept in the dict only when set, so well-formed calls are stored as before.
     """
 
     turn: int
@@ -39,9 +41,13 @@ class Action:
     source: str = "native"  # native | text
     user_turn: int = 1
     events: list[dict[str, Any]] = field(default_factory=list)
+    malformed: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if d["malformed"] is None:
+            del d["malformed"]
+        return d
 
 
 class ActionLog:
