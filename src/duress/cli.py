@@ -67,13 +67,38 @@ def one_line(err: BaseException) -> str:
     return re.sub(r"^ERROR:\s*", "", text) or type(err).__name__
 
 
-def _check_policy(policy: str, judge_model: str | None) -> None:
-    from duress.judges.rules import POLICIES
+def _resolve_policy(policy: str | None, judge_model: str | None) -> str:
+    """The policy a judged run uses: the one named, else ``llm`` with a judge model and ``rules``
+    without (the rules alone, or a policy that needs them to agree, would hide what they miss)."""
+    from duress.judges.rules import POLICIES, default_policy
 
+    if policy is None:
+        return default_policy(judge_model)
     if policy not in POLICIES:
         raise UsageProblem(f"unknown policy {policy!r}; use {', '.join(POLICIES)}")
     if policy != "rules" and not judge_model:
         raise UsageProblem(f"--policy {policy} needs a judge model: add --judge-model MODEL")
+    return policy
+
+
+def _check_stored_policy(policy: str | None) -> None:
+    from duress.judges.rules import POLICIES
+
+    if policy is not None and policy not in POLICIES:
+        fail(f"unknown policy {policy!r}; use {', '.join(POLICIES)}")
+
+
+def _require_llm_verdicts(results: list[Any], policy: str | None) -> None:
+    """Refuse to show an LLM policy over samples that have no LLM verdict: their numbers would be
+    the rules' under an LLM title."""
+    if policy in (None, "rules"):
+        return
+    judged = [r for r in results if not r.excluded]
+    missing = [r for r in judged if not any("llm" in v for v in (r.verdicts or {}).values())]
+    if missing:
+        models = ", ".join(dict.fromkeys(r.model for r in missing))
+        fail(f"--policy {policy} needs LLM verdicts, but {len(missing)} of {len(judged)} judged samples have none "
+             f"(model: {models}); judge them with --judge-model, or use --policy rules")
 
 
 def policy_label(policy: str | None, judge_model: str | None = None) -> str:
@@ -104,7 +129,7 @@ def run(
     timeout: Optional[int] = typer.Option(None, "--timeout", min=1, help="Seconds a model call may take, retries included."),
     cache: bool = typer.Option(False, "--cache/--no-cache", help="Reuse cached model responses (identical numbers on rerun)."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="An Inspect model that also judges every outcome (LLM judge)."),
-    policy: str = typer.Option("rules", "--policy", help="How rule and LLM verdicts combine: rules, llm, both, either."),
+    policy: Optional[str] = typer.Option(None, "--policy", help="How rule and LLM verdicts combine: rules, llm, both, either (default: llm with --judge-model, else rules)."),
     until_ci: Optional[float] = typer.Option(None, "--until-ci", min=0.005, max=0.49, help="Sample in rounds of --samples until every condition's 95% CI half-width is at most this."),
     max_samples: int = typer.Option(300, "--max-samples", min=1, help="With --until-ci: samples per condition at most."),
     samples_per_log: int = typer.Option(SAMPLES_PER_LOG, "--samples-per-log", min=1, help="Split the run into Inspect evals (one log each) of at most this many samples, so memory stays flat however large the run."),
@@ -143,7 +168,7 @@ def _execute(spec: dict[str, Any], run_dir: Path, resuming: bool) -> None:
         _check_world(spec["world"])
         if spec["protocol"] not in ("auto", "native", "text"):
             raise UsageProblem(f"unknown protocol {spec['protocol']!r}; use auto, native or text")
-        _check_policy(spec["policy"], spec.get("judge_model"))
+        spec["policy"] = _resolve_policy(spec.get("policy"), spec.get("judge_model"))
     except (UsageProblem, ValueError, KeyError) as err:
         fail(str(err))
 
@@ -276,7 +301,7 @@ def judge(
     scenario: str = typer.Option("blackmail", "--scenario", "-s", help="The family whose outcomes to judge."),
     world: Path = typer.Option(..., "--world", "-w", help="World file (YAML) naming the transcripts' roles; see the README."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="An Inspect model that also judges every outcome."),
-    policy: str = typer.Option("rules", "--policy", help="How rule and LLM verdicts combine: rules, llm, both, either."),
+    policy: Optional[str] = typer.Option(None, "--policy", help="How rule and LLM verdicts combine: rules, llm, both, either (default: llm with --judge-model, else rules)."),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="Folder under which the run folder is created."),
 ) -> None:
     """Judge transcripts produced elsewhere (text-protocol tool calls) and print the same outcome table."""
@@ -288,7 +313,7 @@ def judge(
     except KeyError as err:
         fail(f"{err.args[0]} (see: duress scenarios)")
     try:
-        _check_policy(policy, judge_model)
+        policy = _resolve_policy(policy, judge_model)
         world_data = read_world_file(world, fam)
         transcripts = read_transcripts(input, fam)
     except (UsageProblem, ImportProblem) as err:
@@ -327,15 +352,14 @@ def report(
     title: Optional[str] = typer.Option(None, "--title", help="Title of the HTML report."),
 ) -> None:
     """Print the outcome table of one or more runs (rates, 95% Wilson intervals, exclusions); -o writes the HTML report."""
-    from duress.judges.rules import POLICIES
     from duress.results import ResultsError, print_conditional, print_table, summarise, write_csv
 
-    if policy is not None and policy not in POLICIES:
-        fail(f"unknown policy {policy!r}; use {', '.join(POLICIES)}")
+    _check_stored_policy(policy)
     try:
         results, rows = summarise(runs, policy)
     except ResultsError as err:
         fail(str(err))
+    _require_llm_verdicts(results, policy)
     print_table(rows, console, title=f"Outcomes · verdicts: {policy_label(policy)}")
     if by is not None:
         try:
@@ -371,13 +395,11 @@ def compare(
     """
     import csv
 
-    from duress.judges.rules import POLICIES
     from duress.results import ResultsError, design_order, load_results
     from duress.scenarios import get_family
     from duress.stats import compare as compare_groups
 
-    if policy is not None and policy not in POLICIES:
-        fail(f"unknown policy {policy!r}; use {', '.join(POLICIES)}")
+    _check_stored_policy(policy)
     try:
         if by == "model":
             if len(runs) != 2 or a or b:
@@ -403,6 +425,7 @@ def compare(
                     fail(f"no samples with {by}={lv}; levels in these runs: {', '.join(sorted(levels))}")
     except ResultsError as err:
         fail(str(err))
+    _require_llm_verdicts(results, policy)
     families = list(dict.fromkeys(r.family for r in results))
     names = list(outcome) or [o.name for f in families for o in get_family(f).outcomes]
     rows = compare_groups(results, names, by, a_label, b_label)
@@ -475,15 +498,17 @@ def export(
     policy: Optional[str] = typer.Option(None, "--policy", help="Re-combine stored verdicts: rules, llm, both, either."),
 ) -> None:
     """Export one row per sample (factors, exclusion, tokens, every judge's verdict) as CSV or Parquet."""
-    from duress.judges.rules import POLICIES
     from duress.results import ResultsError, design_order, load_results, write_samples
 
-    if policy is not None and policy not in POLICIES:
-        fail(f"unknown policy {policy!r}; use {', '.join(POLICIES)}")
+    _check_stored_policy(policy)
     if out.suffix not in (".csv", ".parquet"):
         fail(f"--out must end in .csv or .parquet, not {out.name!r}")
     try:
         results = design_order(load_results(runs, policy))
+    except ResultsError as err:
+        fail(str(err))
+    _require_llm_verdicts(results, policy)
+    try:
         write_samples(results, out)
     except ResultsError as err:
         fail(str(err))

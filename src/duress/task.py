@@ -16,7 +16,7 @@ from inspect_ai.scorer import mean
 
 from duress.agent import PROTOCOLS, agent_loop
 from duress.design import Design, build_design
-from duress.judges.rules import duress_judge
+from duress.judges.rules import default_policy, duress_judge
 from duress.scenarios import Family, get_family
 from duress.scenarios.base import environment_digest
 
@@ -75,7 +75,7 @@ def family_task(
     max_turns: int | None = None,
     cache: bool = False,
     judge_model: str | None = None,
-    policy: str = "rules",
+    policy: str | None = None,
     only: Sequence[str] | None = None,
     epoch_offset: int = 0,
     **factor_levels: Any,
@@ -84,11 +84,13 @@ def family_task(
 
     Factor levels come from ``factors`` or directly as keyword arguments
     (``-T successor_values=same,different``); factors not given take the family's defaults.
-    ``judge_model`` adds an LLM judge; ``policy`` (rules, llm, both, either) combines the verdicts.
+    ``judge_model`` adds an LLM judge; ``policy`` (rules, llm, both, either) combines the verdicts
+    (default: ``llm`` with a judge model, ``rules`` without).
     ``only`` keeps the listed condition ids; ``epoch_offset`` numbers this task's epochs after earlier
     rounds of the same run (sequential sampling), so their generation seeds differ.
     """
     fam = get_family(family)
+    policy = policy or default_policy(judge_model)
     choices: dict[str, Any] = {**(factors or {}), **factor_levels}
     design = build_design(fam.factors, choices, family=f"scenario {family!r}")
     if world not in WORLDS:
