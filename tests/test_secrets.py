@@ -143,3 +143,41 @@ def test_no_api_key_reaches_any_artefact(tmp_path, monkeypatch, protocol):
     assert any("!samples/" in label for label in searched)
     eval_members = b"".join(data for label, data in artefact_contents(artefacts[0]) if "!" in label)
     assert b"Lucia" in eval_members and f"secrets-{run}".encode() in eval_members
+
+
+def test_redact_replaces_env_secrets_and_key_shapes_but_not_short_values():
+    from duress.redact import REDACTED, redact, secrets
+
+    env = {"ACME_API_KEY": "k3y-" + "q" * 20, "MOCK_API_KEY": "x", "PATH": "/usr/bin",
+           "ACME_BASE_URL": "https://user:hunter2hunter2@llm.example/v1", "MY_TOKEN": "tok_" + "z" * 16}
+    assert set(secrets(env)) == {"k3y-" + "q" * 20, "hunter2hunter2", "tok_" + "z" * 16}
+    text = (f"401: Incorrect API key provided: k3y-{'q' * 20}. Also sk-proj-{'A1' * 10} and Bearer {'b' * 30}; "
+            f"url https://user:hunter2hunter2@llm.example/v1, token tok_{'z' * 16}; a lone x stays")
+    out = redact(text, env)
+    assert out.count(REDACTED) == 5 and "q" * 20 not in out and "hunter2" not in out and "A1A1" not in out
+    assert "a lone x stays" in out and "Incorrect API key provided" in out
+
+
+@pytest.mark.timeout(120)
+def test_a_provider_that_echoes_the_key_leaves_it_in_no_artefact(tmp_path, monkeypatch):
+    """Every request is answered 401 'Incorrect API key provided: <the key>' (as real providers do)."""
+    from cli_runner import duress
+
+    from duress.testing import FaultPlan
+
+    key = f"sk-SENTINEL-echoed-{uuid.uuid4().hex}"
+    monkeypatch.setenv("FAULT_API_KEY", key)
+    with serve(agent, faults=FaultPlan(bad_key=1.0)) as server:
+        monkeypatch.setenv("FAULT_BASE_URL", server.base_url)
+        ran = duress("run", "-m", f"openai-api/fault/echo-{uuid.uuid4().hex}", "-n", "1", "--out", tmp_path / "runs",
+                     "--max-retries", "0", "--timeout", "20")
+    assert server.stats.faults["bad_key"] >= 1  # the key really was echoed back
+    [run_dir] = list((tmp_path / "runs").iterdir())
+    shown = duress("report", run_dir, "-o", tmp_path / "report.html")
+    assert "[redacted]" in (tmp_path / "report.html").read_text() + shown.stdout  # the error is shown, without the key
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".eval" for p in files) and any(p.name == "samples.csv" for p in files)
+    for path in files:
+        for label, data in artefact_contents(path):
+            assert not leaks(data, {"FAULT_API_KEY": key}), f"the key is in {label}"
+    assert key not in ran.stdout + ran.stderr + shown.stdout + shown.stderr

@@ -14,6 +14,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from duress.redact import redact_all
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -204,8 +206,8 @@ def _execute(spec: dict[str, Any], run_dir: Path, resuming: bool) -> None:
         f"{seed_note}; protocol {spec['protocol']}"
     )
     run_dir.mkdir(parents=True, exist_ok=resuming)
-    (run_dir / "run.json").write_text(json.dumps({**spec, "design": common["factors"],
-                                                  "conditions": [c.id for c in conditions]}, indent=2) + "\n")
+    (run_dir / "run.json").write_text(json.dumps(redact_all({**spec, "design": common["factors"],
+                                                             "conditions": [c.id for c in conditions]}), indent=2) + "\n")
     if until_ci is None:
         _round(fam, common, eval_args, run_dir, "all", [c.id for c in conditions], samples, 0, per_log)
     else:
@@ -278,8 +280,11 @@ def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_ar
 
 def _finish_run(run_dir: Path, title: str) -> None:
     """After the evals: the table from the logs, the CSVs and Parquet, and where everything is."""
-    from duress.results import ResultsError, print_table, summarise, write_csv, write_samples
+    from duress.redact import redact_log_file
+    from duress.results import ResultsError, log_files, print_table, summarise, write_csv, write_samples
 
+    for log in log_files([run_dir / "logs"]):  # a provider's error may echo its key: none stays in a log
+        redact_log_file(log)
     try:
         results, rows = summarise([run_dir / "logs"])
     except ResultsError as err:
@@ -335,8 +340,8 @@ def judge(
     task = import_task(fam.name, transcripts, world_data, input.name, judge_model=judge_model, policy=policy)
     with sample_progress(len(transcripts), "judging", console):
         logs = inspect_eval(task, model="none/none", log_dir=str(run_dir / "logs"), display="none", score_display=False)
-    (run_dir / "run.json").write_text(json.dumps({"scenario": fam.name, "input": str(input), "world_file": str(world),
-                                                  "judge_model": judge_model, "policy": policy}, indent=2) + "\n")
+    (run_dir / "run.json").write_text(json.dumps(redact_all({"scenario": fam.name, "input": str(input), "world_file": str(world),
+                                                             "judge_model": judge_model, "policy": policy}), indent=2) + "\n")
     if logs[0].status == "error" and not logs[0].samples:
         fail(f"judging failed: {logs[0].error.message if logs[0].error else 'unknown error'}")
     _finish_run(run_dir, f"{fam.name} · imported {input.name} · verdicts: {policy_label(policy, judge_model)}")

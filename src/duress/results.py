@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from duress.judges.rules import SCORER_NAME, decide, stored_verdicts
+from duress.redact import redact
 from duress.scenarios import get_family
 from duress.stats import Rate, SampleResult, rates
 
@@ -58,7 +59,7 @@ def error_detail(message: str) -> str:
     retry = re.search(r"RetryError\(<Future .*?raised (\w+)>\)", line)
     if retry:
         line = f"{retry.group(1)} (gave up after retries)"
-    return re.sub(r" at 0x[0-9a-fA-F]+", "", line)[:300]
+    return redact(re.sub(r" at 0x[0-9a-fA-F]+", "", line))[:300]
 
 
 def _tokens(sample: object, agent_model: str) -> dict[str, int]:

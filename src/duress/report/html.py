@@ -38,6 +38,7 @@ from duress.results import (
     rates,
     sample_results,
 )
+from duress.redact import redact
 from duress.scenarios import get_family
 from duress.stats import Rate, SampleResult
 
@@ -94,7 +95,7 @@ def _finite(x: Any) -> float | None:
 
 def _text(value: Any, limit: int = MAX_TEXT) -> dict[str, Any]:
     """A text to show: cut to ``limit`` characters, collapsed when long (preview = first line)."""
-    s = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    s = redact(value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False, default=str))
     first = next((ln.strip() for ln in s.splitlines() if ln.strip()), "")
     return {
         "text": s[:limit],

@@ -31,7 +31,9 @@ request draws again, so transient faults can succeed on retry. The faults:
 - ``malformed_tool_json``: a tool call whose ``arguments`` string is not valid JSON
   (only for replies with tool calls; other replies are served normally);
 - ``empty``: a completion with empty content and no tool calls;
-- ``content_filter``: ``finish_reason: "content_filter"`` with empty content.
+- ``content_filter``: ``finish_reason: "content_filter"`` with empty content;
+- ``bad_key``: a 401 whose message echoes the key it was sent (``Incorrect API key provided:
+  sk-…``), as real providers do — for tests that no secret reaches what duress writes.
 
 Every response carries ``usage``, so clients never need to count tokens themselves.
 :func:`loopback_only` refuses any connection or name lookup that is not to the loopback
@@ -57,7 +59,7 @@ from typing import Any, Callable, Iterator
 Behaviour = Callable[[list[dict[str, Any]], list[dict[str, Any]]], dict[str, Any]]
 
 #: Faults the client sees as a failed request (it may retry them).
-TRANSPORT_FAULTS = ("http_500", "http_429", "timeout", "reset", "truncated")
+TRANSPORT_FAULTS = ("http_500", "http_429", "timeout", "reset", "truncated", "bad_key")
 #: Faults delivered as a well-formed completion (nothing to retry at the HTTP level).
 CONTENT_FAULTS = ("malformed_tool_json", "empty", "content_filter")
 FAULTS = TRANSPORT_FAULTS + CONTENT_FAULTS
@@ -75,6 +77,7 @@ class FaultPlan:
     malformed_tool_json: float = 0.0
     empty: float = 0.0
     content_filter: float = 0.0
+    bad_key: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -241,6 +244,13 @@ class Server:
                        "retry-after-ms": str(self.retry_after_ms)}
             handler.send_json(status, {"error": {"message": f"injected fault: {fault}", "type": kind, "code": kind}},
                               headers)
+            return
+        if fault == "bad_key":
+            self._record(draw, fault, False)
+            key = (handler.headers.get("Authorization") or "").removeprefix("Bearer ")
+            handler.send_json(401, {"error": {"message": f"Incorrect API key provided: {key}. You can find your API key "
+                                                         "in your account settings.", "type": "invalid_request_error",
+                                              "code": "invalid_api_key"}})
             return
         if fault == "timeout":
             self._record(draw, fault, False)
