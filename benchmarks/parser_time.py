@@ -13,7 +13,7 @@ the run; the time is the median of ``--reps`` parses (one parse when the first t
     git show 024dd5a:src/duress/protocol.py > /tmp/protocol_before.py
     python benchmarks/parser_time.py --protocol /tmp/protocol_before.py --out parser_time_before
 
-    python benchmarks/parser_time.py                          # ~10 s: 3 sizes x 26 cases
+    python benchmarks/parser_time.py                          # ~1 min: 3 sizes x 26 cases
     python benchmarks/parser_time.py --sizes 1000 2000 4000 --limit 60
 """
 
