@@ -7,8 +7,8 @@ PATH is a folder in the layout of a labelled development set:
 - ``transcripts.jsonl``: one answer per line, as ``duress judge`` reads them (``id``, ``response``,
   optional ``reasoning``, ``system``, ``prompt``, ``factors``);
 - ``labels.jsonl``: ``{"id": ..., "<outcome>": true|false, ...}`` per line (other keys, such as a
-  ``rationale`` string, are ignored); ``malformed_tool_calls`` is compared with the number of
-  tool blocks the parser had to recover leniently;
+  ``rationale`` string, are ignored); ``malformed_tool_calls`` is compared with whether the parser
+  had to recover any tool block leniently;
 - ``world.yaml``: the transcripts' world (roles, names, addresses), as for ``duress judge --world``.
 
 The transcripts go through exactly what ``duress judge`` runs (the import replay, the rule judge,
@@ -59,12 +59,9 @@ def compare(results, labels: dict[str, dict[str, bool]]) -> list[Agreement]:
         lab = labels.get(r.sample_id)
         if lab is None or r.excluded is not None:
             continue
-        judged = {n: v for n, v in r.outcomes.items()}
-        judged["malformed_tool_calls"] = bool(r.verdicts.get("_record", {}).get("malformed")) if False else None
+        judged: dict[str, bool | None] = {**r.outcomes, "malformed_tool_calls": r.malformed_calls > 0}
         for outcome, human in lab.items():
-            rule = r.outcomes.get(outcome)
-            if outcome == "malformed_tool_calls":
-                rule = r.values.get("malformed_calls", 0) > 0 if "malformed_calls" in r.values else None
+            rule = judged.get(outcome)
             if rule is None:
                 continue
             ag = table.setdefault(outcome, Agreement(outcome, "rules", "human"))

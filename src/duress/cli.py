@@ -281,7 +281,7 @@ def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_ar
 def _finish_run(run_dir: Path, title: str) -> None:
     """After the evals: the table from the logs, the CSVs and Parquet, and where everything is."""
     from duress.redact import redact_log_file
-    from duress.results import ResultsError, log_files, print_table, summarise, write_csv, write_samples
+    from duress.results import ResultsError, log_files, malformed_note, print_table, summarise, write_csv, write_samples
 
     for log in log_files([run_dir / "logs"]):  # a provider's error may echo its key: none stays in a log
         redact_log_file(log)
@@ -293,6 +293,9 @@ def _finish_run(run_dir: Path, title: str) -> None:
     write_csv(rows, run_dir / "results.csv")
     write_samples(results, run_dir / "samples.csv")
     write_samples(results, run_dir / "samples.parquet")
+    note = malformed_note(results)
+    if note:
+        console.print(note)
     excluded = sum(1 for r in results if r.excluded)
     if excluded:
         console.print(f"[yellow]{excluded} sample(s) excluded from the rates[/] (see the Excluded column and samples.csv).")
@@ -357,7 +360,7 @@ def report(
     title: Optional[str] = typer.Option(None, "--title", help="Title of the HTML report."),
 ) -> None:
     """Print the outcome table of one or more runs (rates, 95% Wilson intervals, exclusions); -o writes the HTML report."""
-    from duress.results import ResultsError, print_conditional, print_table, summarise, write_csv
+    from duress.results import ResultsError, malformed_note, print_conditional, print_table, summarise, write_csv
 
     _check_stored_policy(policy)
     try:
@@ -366,6 +369,9 @@ def report(
         fail(str(err))
     _require_llm_verdicts(results, policy)
     print_table(rows, console, title=f"Outcomes · verdicts: {policy_label(policy)}")
+    note = malformed_note(results)
+    if note:
+        console.print(note)
     if by is not None:
         try:
             print_conditional(results, by, console)

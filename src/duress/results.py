@@ -99,7 +99,8 @@ def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult
         verdicts = stored_verdicts(smeta, score.value)
         decisions = {k: (decide(v, policy) if policy else v["decision"]) for k, v in verdicts.items()}
         out.append(SampleResult(**base, excluded=None, outcomes=decisions, verdicts=verdicts,
-                                values={k: v["value"] for k, v in verdicts.items() if v.get("value") is not None}))
+                                values={k: v["value"] for k, v in verdicts.items() if v.get("value") is not None},
+                                malformed_calls=int(smeta.get("malformed_calls", 0))))
     return out
 
 
@@ -148,6 +149,17 @@ def write_csv(rows: Sequence[Rate], path: Path) -> None:
         writer.writerows(records)
 
 
+def malformed_note(results: Sequence[SampleResult]) -> str | None:
+    """How often the parser had to recover a malformed tool block (None: never)."""
+    hit = [r for r in results if r.malformed_calls]
+    if not hit:
+        return None
+    calls = sum(r.malformed_calls for r in hit)
+    judged = sum(1 for r in results if r.excluded is None)
+    return (f"{calls} tool call(s) in {len(hit)} of {judged} judged sample(s) were recovered from malformed but "
+            "unmistakable blocks (samples.csv: malformed_calls).")
+
+
 def samples_frame(results: Sequence[SampleResult]) -> "pd.DataFrame":
     """One row per sample: model, family, condition, each factor, sample id, epoch, exclusion, tokens,
     and for each outcome the combined decision and each judge's verdict (nullable booleans)."""
@@ -160,7 +172,8 @@ def samples_frame(results: Sequence[SampleResult]) -> "pd.DataFrame":
         row: dict[str, object] = {"model": r.model, "family": r.family, "condition": r.condition,
                                   **{f"factor_{f}": r.factors.get(f) for f in factors},
                                   "sample_id": r.sample_id, "epoch": r.epoch, "excluded": r.excluded, "detail": r.detail,
-                                  **{k: r.tokens.get(k) for k in ("input_tokens", "output_tokens", "judge_tokens")}}
+                                  **{k: r.tokens.get(k) for k in ("input_tokens", "output_tokens", "judge_tokens")},
+                                  "malformed_calls": None if r.excluded else r.malformed_calls}
         for o in outcomes:
             entry = r.verdicts.get(o) or {}
             llm = entry.get("llm")
@@ -174,7 +187,7 @@ def samples_frame(results: Sequence[SampleResult]) -> "pd.DataFrame":
         for col in (o, f"{o}_rules", f"{o}_llm"):
             if col in frame:
                 frame[col] = frame[col].astype("boolean")
-    for col in ("input_tokens", "output_tokens", "judge_tokens"):
+    for col in ("input_tokens", "output_tokens", "judge_tokens", "malformed_calls"):
         if col in frame:
             frame[col] = frame[col].astype("Int64")
     return frame

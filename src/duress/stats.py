@@ -48,6 +48,7 @@ class SampleResult:
     values: dict[str, float] = field(default_factory=dict)  # measured values of some outcomes
     verdicts: dict[str, Any] = field(default_factory=dict, repr=False)  # each judge's verdicts, as stored in the log
     tokens: dict[str, int] = field(default_factory=dict)  # input/output tokens of the agent, and of the judge
+    malformed_calls: int = 0  # tool calls recovered from malformed but unmistakable blocks
 
 
 @dataclass(frozen=True)

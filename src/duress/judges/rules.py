@@ -157,7 +157,8 @@ def duress_judge(family: str, judge_model: str | None = None, policy: str | None
             value={n: (_nan() if e["decision"] is None else int(e["decision"])) for n, e in entries.items()},
             answer=", ".join(found) or "none",
             explanation="; ".join(f"{ev['why']}: {ev['quote']}" for n in found for ev in entries[n]["rules"].get("evidence", [])[:1]),
-            metadata={"excluded": None, "policy": policy, "judge_model": judge_model, "verdicts": stored},
+            metadata={"excluded": None, "policy": policy, "judge_model": judge_model, "verdicts": stored,
+                      **({"malformed_calls": record.malformed} if record.malformed else {})},
         )
 
     return score

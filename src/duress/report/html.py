@@ -724,6 +724,8 @@ def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = No
                   if excluded.get(k)],
         judge_errors=judge_errors,
         undecided_samples=undecided_samples,
+        malformed={"calls": sum(r.malformed_calls for r in results),
+                   "samples": sum(1 for r in results if r.malformed_calls)},
         blocks=_blocks(rows, varied, harmful, several_models, several_families),
         harmful_names=sorted({o for f in families for o in harmful[f]}),
         plots=plots,
