@@ -9,6 +9,21 @@ recorded as :class:`ShellEvent` objects for the judges.
 
 Command substitution (``$(...)``, backticks, ``<(...)``) is refused; only ``$HOME``, ``$USER``
 and ``$PWD`` expand. Lines, outputs, files, loops and nesting are all bounded.
+
+A model's command line must not be able to freeze, bloat or falsify a run, so the work one line
+can cause is bounded three ways:
+
+- sizes are checked *before* a string is built: arguments after expansion, ``tr`` sets,
+  ``sed`` replacements and copies, ``printf``/``seq`` output, ``xargs``/``find -exec``
+  substitutions, request bodies, the data kept in events (what is over the stream cap is cut,
+  as a full pipe would; what cannot run is an error the agent sees);
+- regexes the model writes run on the ``regex`` engine with a time bound: a pattern that takes
+  too long is ``grep: regular expression too complex``, never a stall, and one too big to
+  compile is refused before compiling;
+- each line has a CPU budget (:data:`CPU_BUDGET_SECONDS`), checked in the interpreter's loops and
+  passed to every regex match: a line that runs over it is stopped, keeps the events it had
+  caused, and says so (``ShellResult.stopped``). :meth:`Shell.run` may be called from a worker
+  thread (it takes a lock, one line at a time) and accepts an event that stops it early.
 """
 
 from __future__ import annotations
@@ -22,13 +37,17 @@ import math
 import posixpath
 import re
 import shlex
+import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import quote as _urlquote, urlsplit
 
-try:  # the regex parser, used only to refuse patterns prone to catastrophic backtracking
+import regex as _regex  # matches the model's patterns with a time bound (stdlib re has none)
+
+try:  # the stdlib regex parser: validates a pattern and measures how big it compiles
     from re import _constants as _sre, _parser as _sre_parse  # Python 3.11+
 except ImportError:  # pragma: no cover
     import sre_constants as _sre  # type: ignore[no-redef]
@@ -45,7 +64,16 @@ _MAX_TOTAL_CHARS = 5_000_000     # the whole virtual filesystem
 _MAX_DEPTH = 6                   # bash -c / xargs / find -exec nesting
 _MAX_DISPATCHES = 400            # commands run (incl. nested) for one line
 _MAX_INVOCATIONS = 200           # xargs / find -exec runs per command
+CPU_BUDGET_SECONDS = 3.0         # CPU one command line may use before it is stopped
+REGEX_TIMEOUT_SECONDS = 1.0      # one regex match at most (then "regular expression too complex")
+_MAX_REGEX_SIZE = 20_000         # compiled size of a pattern (the regex engine unrolls counted repeats)
+_FAST_REGEX_STEPS = 200_000      # a match bounded by this many steps runs on stdlib re (no timeout needed)
+_MAX_ARGV_CHARS = 1_000_000      # one command's arguments after expansion ("Argument list too long")
+_MAX_GLOB_WORK = 200_000         # names one glob may look at
+_MAX_TR_SET = 100_000            # characters in one tr set once its ranges are expanded
+_MAX_EVENT_CHARS_PER_LINE = 250_000  # text kept in the events of one line (paths, contents, bodies)
 _TRUNCATED = "\n[output truncated]\n"
+STOPPED_MESSAGE = "bash: command took too long and was stopped (more than {budget:g} s of CPU)\n"
 EVENT_KINDS = ("email", "http", "exfiltration", "account", "permission", "delete", "write", "copy", "move")
 
 
@@ -68,9 +96,11 @@ class ShellResult:
     output: str
     exit_code: int
     events: list[ShellEvent] = field(default_factory=list)
+    stopped: bool = False  # the line ran over its CPU budget (or was asked to stop) and was cut short
 
     def to_dict(self) -> dict:
-        return {"output": self.output, "exit_code": self.exit_code, "events": [e.to_dict() for e in self.events]}
+        return {"output": self.output, "exit_code": self.exit_code, "events": [e.to_dict() for e in self.events],
+                "stopped": self.stopped}
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -84,6 +114,14 @@ class _SubstitutionError(Exception):
 
 class _Abort(Exception):
     """Too many commands ran for one line."""
+
+
+class _Timeout(Exception):
+    """The line used up its CPU budget, or its caller asked it to stop."""
+
+
+class _Full(Exception):
+    """A command's output reached the stream cap; what it would add is cut."""
 
 
 class _Exit(Exception):
@@ -101,6 +139,55 @@ class _Fail(Exception):
 
 class _FsError(Exception):
     """A filesystem error; the text is the errno string (e.g. 'No such file or directory')."""
+
+
+# --- the CPU budget of one line ------------------------------------------------------------------
+class _Budget:
+    """CPU time left to the line being run on this thread, and a request to stop it.
+
+    :meth:`tick` is called in the loops of the interpreter and the commands (cheap: it reads the
+    thread's CPU clock every 64 calls); regex matches get the time left as their timeout."""
+
+    def __init__(self, seconds: float, stop: threading.Event | None = None) -> None:
+        self.seconds, self.stop = seconds, stop
+        self.deadline = time.thread_time() + seconds
+        self.left = seconds  # as of the last check
+        self._n = 0
+
+    def tick(self) -> None:
+        self._n += 1
+        if not self._n & 63:
+            self.check()
+
+    def check(self) -> None:
+        self.left = self.deadline - time.thread_time()
+        if self.left <= 0 or (self.stop is not None and self.stop.is_set()):
+            raise _Timeout()
+
+    def regex_timeout(self) -> float:
+        """The timeout of one match: what was left at the last check (read without a clock call)."""
+        return max(0.01, min(REGEX_TIMEOUT_SECONDS, self.left))
+
+
+class _Unlimited(_Budget):
+    def __init__(self) -> None:
+        super().__init__(float("inf"))
+
+    def tick(self) -> None:
+        pass
+
+
+_UNLIMITED = _Unlimited()
+_current = threading.local()
+
+
+def _budget() -> _Budget:
+    """The budget of the line running on this thread (none outside :meth:`Shell.run`)."""
+    return getattr(_current, "budget", _UNLIMITED)
+
+
+def _tick() -> None:
+    getattr(_current, "budget", _UNLIMITED).tick()
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -123,6 +210,40 @@ def _human(n: int) -> str:
     if i < 0:
         return str(n)
     return f"{value:.1f}{units[i]}" if value < 10 else f"{math.ceil(value)}{units[i]}"
+
+
+def _bounded(value: Any, room: int) -> tuple[Any, int]:
+    """``value`` (an event detail) with its text cut to about ``room`` characters: strings are
+    clipped (those of 200 characters or fewer are kept whole), lists shortened with a note of how many
+    items were left out; and the characters kept."""
+    if isinstance(value, str):
+        if len(value) <= max(room, 200):
+            return value, len(value)
+        return value[:max(0, room)] + "\n[truncated]", max(0, room)
+    if isinstance(value, (list, tuple)):
+        items, used = [], 0
+        for i, item in enumerate(value):
+            if used >= room:
+                items.append(f"[{len(value) - i} more not kept]")
+                break
+            item, n = _bounded(item, room - used)
+            items.append(item)
+            used += n
+        return items, used
+    if isinstance(value, dict):
+        out, used = {}, 0
+        for key, item in value.items():
+            out[key], n = _bounded(item, room - used)
+            used += n + len(str(key))
+        return out, used
+    return value, 8
+
+
+def _replaced(text: str, old: str, new: str, tool: str) -> str:
+    """``text.replace(old, new)``, refused before it is built when the result would be too long."""
+    if old and len(text) + text.count(old) * (len(new) - len(old)) > _MAX_ARGV_CHARS:
+        raise _Fail(f"{tool}: argument line too long", 1)
+    return text.replace(old, new)
 
 
 def _lines(text: str) -> list[str]:
@@ -167,35 +288,181 @@ def _unescape(text: str) -> tuple[str, bool]:
     return "".join(out), False
 
 
-def _regex_is_safe(pattern: str, flags: int = 0) -> bool:
-    """False for patterns that can backtrack catastrophically (nested or alternated repeats, backrefs)."""
+def _regex_size(pattern: str, flags: int = 0) -> int:
+    """How big a valid pattern compiles on the regex engine, which unrolls the minimum count of a
+    repeat: its nodes, each repeat counted that many times (a safe over-estimate)."""
     repeats = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)}
+    atomic = getattr(_sre, "ATOMIC_GROUP", None)
 
-    def ok(items: Any, in_repeat: bool) -> bool:
+    def size(items: Any) -> int:
+        total = 0
         for op, av in items:
             if op in repeats:
-                lo, hi, sub = av
-                if in_repeat and hi > 1:
-                    return False
-                if not ok(sub, in_repeat or hi > 1):
-                    return False
+                total += max(1, av[0]) * size(av[2])
             elif op is _sre.BRANCH:
-                if in_repeat or not all(ok(s, in_repeat) for s in av[1]):
-                    return False
+                total += sum(size(b) for b in av[1])
             elif op is _sre.SUBPATTERN:
-                if not ok(av[-1], in_repeat):
-                    return False
+                total += size(av[-1])
             elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
-                if not ok(av[1], in_repeat):
-                    return False
+                total += size(av[1])
+            elif op is _sre.GROUPREF_EXISTS:
+                total += size(av[1]) + (size(av[2]) if av[2] else 0)
+            elif op is atomic and atomic is not None:
+                total += size(av)
+            else:
+                total += 1
+            if total > _MAX_REGEX_SIZE:
+                return total
+        return total
+
+    return size(_sre_parse.parse(pattern, flags))
+
+
+def _regex_cost(pattern: str, flags: int = 0) -> float:
+    """An upper bound on the steps a backtracking engine takes to try a pattern at one position of a
+    text of length 1, to be multiplied by the text's length for each unbounded repeat; ``inf`` when
+    no such simple bound holds (a repeat of something that can itself vary, a backreference).
+    Returned as (cost, repeats): the steps at one position are at most cost * (n + 1) ** repeats."""
+    repeats = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)}
+    atomic = getattr(_sre, "ATOMIC_GROUP", None)
+    inf = float("inf")
+
+    def cost(items: Any) -> tuple[float, int]:  # (steps, unbounded repeats) of a sequence
+        steps, reps = 1.0, 0
+        for op, av in items:
+            if op in repeats:
+                sub, sub_reps = cost(av[2])
+                if sub != 1 or sub_reps:  # a repeat of something that varies: no polynomial bound
+                    return inf, 0
+                if av[1] > 1000:  # unbounded (or long): up to n + 1 ways
+                    reps += 1
+                else:
+                    steps *= av[1] + 1
+            elif op is _sre.BRANCH:
+                alts = [cost(b) for b in av[1]]
+                steps *= sum(a for a, _ in alts)
+                reps += max(r for _, r in alts)
+            elif op in (_sre.SUBPATTERN, atomic) and op is not None:
+                sub, sub_reps = cost(av[-1] if op is _sre.SUBPATTERN else av)
+                steps, reps = steps * sub, reps + sub_reps
+            elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
+                sub, sub_reps = cost(av[1])
+                steps, reps = steps * sub, reps + sub_reps
             elif op in (_sre.GROUPREF, _sre.GROUPREF_EXISTS):
-                return False
-        return True
+                return inf, 0
+            if steps == inf:
+                return inf, 0
+        return steps, reps
 
     try:
-        return ok(_sre_parse.parse(pattern, flags), False)
-    except Exception:
-        return False
+        return cost(_sre_parse.parse(pattern, flags))
+    except (re.error, OverflowError, RecursionError):
+        return inf, 0
+
+
+class _Rx:
+    """A compiled pattern the model wrote. A match whose worst case is small (a bound from the
+    pattern's shape and the text's length, :func:`_regex_cost`) runs on stdlib ``re``; any other on
+    the ``regex`` engine with the GIL released and a timeout (the time left to the line, at most
+    :data:`REGEX_TIMEOUT_SECONDS`): a match that takes longer is ``TOOL: regular expression too
+    complex``, or stops the line when its budget is what ran out."""
+
+    __slots__ = ("rx", "fast", "cost", "reps", "tool")
+
+    def __init__(self, rx: Any, tool: str, fast: Any = None, cost: tuple[float, int] = (float("inf"), 0)) -> None:
+        self.rx, self.tool, self.fast = rx, tool, fast
+        self.cost, self.reps = cost
+
+    def _fast(self, text: str) -> Any:
+        """The stdlib pattern when trying it on all of text takes few steps in the worst case, else None."""
+        if self.fast is None:
+            return None
+        n = len(text) + 1
+        return self.fast if self.cost * n ** (self.reps + 1) <= _FAST_REGEX_STEPS else None
+
+    @property
+    def groups(self) -> int:
+        return self.rx.groups
+
+    def _timed_out(self) -> _Fail:
+        _budget().check()  # raises _Timeout when the line's budget is what ran out
+        return _Fail(f"{self.tool}: regular expression too complex (a match took over "
+                     f"{REGEX_TIMEOUT_SECONDS:g} s); simplify the pattern or use -F for a fixed string", 2)
+
+    def search(self, text: str) -> Any:
+        b = _budget()
+        b.tick()
+        fast = self._fast(text)
+        if fast is not None:
+            return fast.search(text)
+        try:
+            return self.rx.search(text, timeout=b.regex_timeout(), concurrent=True)
+        except TimeoutError:
+            raise self._timed_out() from None
+
+    def finditer(self, text: str) -> Iterator[Any]:
+        """The matches in text. The engine's timeout covers a whole iteration, including the time its
+        consumer takes between matches, so an iteration that times out after a match goes on from
+        there: only a search that finds nothing for the whole timeout is "too complex"."""
+        b, pos = _budget(), 0
+        fast = self._fast(text)
+        if fast is not None:
+            for m in fast.finditer(text):
+                b.tick()
+                yield m
+            return
+        while True:
+            last = None
+            try:
+                for last in self.rx.finditer(text, pos, timeout=b.regex_timeout(), concurrent=True):
+                    b.tick()
+                    yield last
+                return
+            except TimeoutError:
+                if last is None:
+                    raise self._timed_out() from None
+                b.check()
+                pos = last.end() + (last.end() == last.start())
+                if pos > len(text):
+                    return
+
+    def sub(self, repl: Callable[[Any], str], text: str, count: int = 0, room: int = -1) -> tuple[str, bool]:
+        """``re.sub`` with a size bound: the result, and whether it was cut at ``room`` characters
+        (``room`` < 0: no bound). ``repl`` may raise :class:`_Full` for a replacement too big itself."""
+        fast = self._fast(text)
+        if fast is not None:  # stdlib re's sub, while the result stays within room
+            total = [len(text)]
+
+            def counted(m: Any) -> str:
+                piece = repl(m)
+                total[0] += len(piece) - (m.end() - m.start())
+                if 0 <= room < total[0]:
+                    raise _Full()
+                return piece
+
+            try:
+                return fast.sub(counted, text, count), False
+            except _Full:
+                pass  # build it piece by piece below, to cut it where the room ends
+        pieces, pos, size, n = [], 0, 0, 0
+        for m in self.finditer(text):
+            pieces.append(text[pos:m.start()])
+            size += m.start() - pos
+            try:
+                pieces.append(repl(m))
+            except _Full:
+                return "".join(pieces)[:room], True
+            size += len(pieces[-1])
+            pos, n = m.end(), n + 1
+            if 0 <= room < size:
+                return "".join(pieces)[:room], True
+            if n == count:
+                break
+        pieces.append(text[pos:])
+        size += len(text) - pos
+        if 0 <= room < size:
+            return "".join(pieces)[:room], True
+        return "".join(pieces), False
 
 
 _POSIX_CLASSES = {"[:alpha:]": "a-zA-Z", "[:digit:]": "0-9", "[:alnum:]": "a-zA-Z0-9", "[:upper:]": "A-Z",
@@ -230,27 +497,41 @@ def _to_python_regex(pattern: str, extended: bool) -> str:
 
 
 def _compile(patterns: list[str], *, extended: bool = False, fixed: bool = False, ignore_case: bool = False,
-             word: bool = False, whole_line: bool = False) -> re.Pattern:
-    """Compile grep-style patterns; a bad or dangerous regex falls back to a literal match."""
+             word: bool = False, whole_line: bool = False, tool: str = "grep") -> _Rx:
+    """Compile grep-style patterns (Python's dialect after translation; an invalid one matches
+    literally). A pattern that would compile too big is refused with GNU grep's message."""
     flags = re.IGNORECASE if ignore_case else 0
-    alternatives = []
+    alternatives, size = [], 0
     for p in patterns:
+        _tick()
         rx = re.escape(p) if fixed else _to_python_regex(p, extended)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                re.compile(rx, flags)
+                size += _regex_size(rx, flags)
         except (re.error, OverflowError, RecursionError):
             rx = re.escape(p)
-        if not _regex_is_safe(rx, flags):
-            rx = re.escape(p)
+            size += len(p)
+        if size > _MAX_REGEX_SIZE:
+            raise _Fail(f"{tool}: regular expression too big", 2)
         alternatives.append(rx)
     body = "|".join(f"(?:{a})" for a in alternatives)
     if word:
         body = rf"(?<!\w)(?:{body})(?!\w)"
     if whole_line:
         body = rf"^(?:{body})$"
-    return re.compile(body, flags)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cost = _regex_cost(body, flags)
+            fast = re.compile(body, flags) if cost[0] * 2 ** (cost[1] + 1) <= _FAST_REGEX_STEPS else None
+            return _Rx(_regex.compile(body, flags | _regex.VERSION0, cache_pattern=False), tool, fast, cost)
+    except (_regex.error, RecursionError):  # valid for Python's re, not for regex: match literally
+        if fixed:
+            raise _Fail(f"{tool}: invalid regular expression", 2) from None
+        return _compile(patterns, fixed=True, ignore_case=ignore_case, word=word, whole_line=whole_line, tool=tool)
+    except (OverflowError, MemoryError):
+        raise _Fail(f"{tool}: regular expression too big", 2) from None
 
 
 # --- tokenizer and parser --------------------------------------------------------------------
@@ -533,6 +814,8 @@ def _parse(tokens: list) -> list:
 # --- in-memory filesystem ---------------------------------------------------------------------
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/stdin", "/dev/stdout",
             "/dev/stderr", "/dev/tty")
+_ZEROS = "\0" * _MAX_STREAM_CHARS  # one shared string: reading /dev/zero 400 times costs no memory
+_RANDOM = "".join(chr(int(_digest(str(i))[:2], 16) % 128) for i in range(4096))
 
 
 class _FileSystem:
@@ -560,15 +843,16 @@ class _FileSystem:
 
     def read(self, p: str) -> str:
         if p == "/dev/zero":
-            return "\0" * _MAX_STREAM_CHARS
+            return _ZEROS
         if p in ("/dev/random", "/dev/urandom"):
-            return "".join(chr(int(_digest(str(i))[:2], 16) % 128) for i in range(4096))
+            return _RANDOM
         return self.files.get(p, "")
 
     def walk(self, top: str) -> list[str]:
         """Every path below top, depth-first in sorted order."""
         out, stack = [], [top]
         while stack:
+            _tick()
             d = stack.pop()
             if d != top:
                 out.append(d)
@@ -687,6 +971,14 @@ class _Ctx(_Sink):
     def write(self, fd: int, text: str) -> None:
         (self.parent.write if self.parent else super().write)(fd, text)
 
+    @property
+    def full(self) -> bool:
+        """True once this command's output reached the stream cap: anything more would be cut."""
+        root = self
+        while root.parent is not None:
+            root = root.parent
+        return root.size >= _MAX_STREAM_CHARS
+
     def out(self, text: str) -> None:
         self.write(1, text)
 
@@ -788,8 +1080,10 @@ class Shell:
 
     def __init__(self, files: dict[str, str], users: dict[str, dict] | None = None, *, user: str = "agent",
                  home: str = "/home/agent", hostname: str = "ops-01", now: str = "2026-03-12 15:05:00",
-                 domain: str = "example.com") -> None:
+                 domain: str = "example.com", cpu_budget: float = CPU_BUDGET_SECONDS) -> None:
         self.user, self.home, self.hostname, self.domain, self.now = user, home, hostname, domain, now
+        self.cpu_budget = cpu_budget
+        self._lock = threading.Lock()
         self._dt = _parse_now(now)
         self.users: dict[str, dict] = {name: self._normalise_user(name, info) for name, info in (users or {}).items()}
         if user not in self.users:
@@ -810,7 +1104,7 @@ class Shell:
         self.cwd = self._oldpwd = home
         self._history: list[str] = []
         self._events: list[ShellEvent] = []
-        self._status, self._dispatches = 0, 0
+        self._status, self._dispatches, self._event_chars = 0, 0, 0
         self._perm_changed: set[str] = set()
         self._procs = [{"pid": 1, "user": "root", "tty": "?", "cmd": "/sbin/init"},
                        {"pid": 612, "user": "root", "tty": "?", "cmd": "/usr/sbin/sshd -D"},
@@ -820,25 +1114,34 @@ class Shell:
             self._procs.append({"pid": 3100 + 17 * i, "user": name, "tty": f"pts/{i + 1}", "cmd": "-bash"})
 
     # --- public interface ----------------------------------------------------------------------
-    def run(self, command_line: str) -> ShellResult:
-        """Run one command line; never raises, whatever the input."""
-        self._events = []
-        try:
-            return self._run_top(command_line)
-        except Exception as exc:  # a last guard: hostile input must never crash the caller
-            return ShellResult(f"bash: internal error ({type(exc).__name__})\n", 1, list(self._events))
+    def run(self, command_line: str, stop: threading.Event | None = None) -> ShellResult:
+        """Run one command line; never raises, whatever the input.
+
+        Safe to call from any thread: lines run one at a time. A line that uses more than
+        ``cpu_budget`` seconds of CPU, or whose ``stop`` event is set while it runs, is cut short
+        (``stopped``) with what it printed and the events it caused until then."""
+        with self._lock:
+            self._events = []
+            _current.budget = _Budget(self.cpu_budget, stop)
+            try:
+                return self._run_top(command_line)
+            except Exception as exc:  # a last guard: hostile input must never crash the caller
+                return ShellResult(f"bash: internal error ({type(exc).__name__})\n", 1, list(self._events))
+            finally:
+                del _current.budget
 
     @property
     def history(self) -> list[str]:
         return list(self._history)
 
     def snapshot(self) -> dict:
-        """JSON-serialisable state for the record."""
-        perms = {p: {"mode": f"{m[0]:04o}", "owner": m[1], "group": m[2]}
-                 for p in sorted(self._perm_changed) if (m := self.fs.meta.get(p))}
-        return {"cwd": self.cwd, "user": self.user, "files": dict(sorted(self.fs.files.items())),
-                "dirs": sorted(self.fs.children), "users": copy.deepcopy(self.users), "permissions": perms,
-                "history": list(self._history)}
+        """JSON-serialisable state for the record (waits for a line still running)."""
+        with self._lock:
+            perms = {p: {"mode": f"{m[0]:04o}", "owner": m[1], "group": m[2]}
+                     for p in sorted(self._perm_changed) if (m := self.fs.meta.get(p))}
+            return {"cwd": self.cwd, "user": self.user, "files": dict(sorted(self.fs.files.items())),
+                    "dirs": sorted(self.fs.children), "users": copy.deepcopy(self.users), "permissions": perms,
+                    "history": list(self._history)}
 
     # --- running lines -------------------------------------------------------------------------
     def _run_top(self, command_line: Any) -> ShellResult:
@@ -850,17 +1153,23 @@ class Shell:
         if len(line) > MAX_COMMAND_CHARS:
             return ShellResult(f"bash: command line too long ({len(line)} characters; the limit is "
                                f"{MAX_COMMAND_CHARS})\n", 2, [])
-        term, self._dispatches = _Sink(), 0
+        term, self._dispatches, self._event_chars = _Sink(), 0, 0
+        stopped = False
         try:
             status = self._run_line(line, term, 0)
         except _Abort:
             term.write(2, f"bash: too many commands run for one line (limit {_MAX_DISPATCHES}); stopped\n")
             status = 1
+        except _Timeout:
+            stopped, status = True, 124
         self._status = status
         text = term.text().replace("\0", "")
-        if len(text) > MAX_OUTPUT_CHARS:
-            text = text[:MAX_OUTPUT_CHARS - len(_TRUNCATED)] + _TRUNCATED
-        return ShellResult(text, status, list(self._events))
+        note = STOPPED_MESSAGE.format(budget=self.cpu_budget) if stopped else ""
+        if note and text and not text.endswith("\n"):
+            text += "\n"
+        if len(text) + len(note) > MAX_OUTPUT_CHARS:
+            text = text[:MAX_OUTPUT_CHARS - len(_TRUNCATED) - len(note)] + _TRUNCATED
+        return ShellResult(text + note, status, list(self._events), stopped)
 
     def _run_line(self, line: str, term: _Sink, depth: int) -> int:
         """Parse and run a line (or script) writing to term; syntax errors are reported, not raised."""
@@ -902,7 +1211,20 @@ class Shell:
 
     def _run_simple(self, simple: _Simple, stdin: str | None, sources: set, last: bool, term: _Sink, depth: int):
         """Expand, redirect, dispatch and route one simple command; returns (piped stdout, its sources, status)."""
-        argv = [w for word in simple.words for w in self._expand(word)]
+        argv: list[str] = []
+        size = 0
+        try:
+            for word in simple.words:
+                _tick()
+                words = self._expand(word)
+                size += sum(len(w) + 1 for w in words)
+                if size > _MAX_ARGV_CHARS:
+                    name = argv[0] if argv else words[0] if words else "bash"
+                    raise _Fail(f"bash: {name[:100]}: Argument list too long", 126)
+                argv += words
+        except _Fail as exc:
+            term.write(2, exc.message + "\n")
+            return "", set(), exc.code
         ctx = _Ctx(argv, stdin, depth, shlex.join(argv), sources=sources)
         fds: dict[int, Any] = {1: "term1" if last else "pipe", 2: "pipe" if simple.pipe_stderr and not last else "term2"}
         opened: dict[str, bool] = {}
@@ -988,6 +1310,7 @@ class Shell:
         self._dispatches += 1
         if self._dispatches > _MAX_DISPATCHES:
             raise _Abort()
+        _budget().check()
         ctx.argv = self._unwrap(ctx.argv)
         if not ctx.argv:
             return 0
@@ -1044,6 +1367,8 @@ class Shell:
         """Run a nested command (xargs, find -exec, scp fallback) whose output joins ctx's."""
         if ctx.depth >= _MAX_DEPTH:
             raise _Fail(f"{ctx.name}: maximum nesting depth exceeded")
+        if sum(len(a) + 1 for a in argv) > _MAX_ARGV_CHARS:
+            raise _Fail(f"{ctx.name}: {(argv or [''])[0][:100]}: Argument list too long", 126)
         return self._dispatch(_Ctx(argv, stdin, ctx.depth + 1, shlex.join(argv), parent=ctx))
 
     def _run_script(self, ctx: _Ctx, text: str, label: str) -> int:
@@ -1082,7 +1407,7 @@ class Shell:
 
     def _expand(self, word: _Word) -> list[str]:
         """Variables, tilde and globbing for one word (quoted text is never globbed)."""
-        chars: list[tuple[str, bool]] = []
+        segments: list[tuple[str, bool]] = []  # (text, quoted)
         for idx, (kind, text) in enumerate(word.parts):
             if kind == "lit":
                 if idx == 0 and text.startswith("~"):
@@ -1090,46 +1415,62 @@ class Shell:
                     who = head[1:]
                     home = self.home if not who else "/root" if who == "root" else f"/home/{who}" if who in self.users else None
                     if home is not None:
-                        chars.extend((c, True) for c in home)
+                        segments.append((home, True))
                         text = sep + tail
-                chars.extend((c, False) for c in text)
+                segments.append((text, False))
             elif kind == "q":
-                chars.extend((c, True) for c in text)
+                segments.append((text, True))
             else:
-                chars.extend((c, True) for c in self._var(text))
-        if not chars and not any(k == "q" for k, _ in word.parts):
+                segments.append((self._var(text), True))
+        segments = [(t, q) for t, q in segments if t]
+        if not segments and not any(k == "q" for k, _ in word.parts):
             return []
-        if any(not q and c in "*?[" for c, q in chars):
-            matches = self._glob(chars)
+        if any(not q and ("*" in t or "?" in t or "[" in t) for t, q in segments):
+            matches = self._glob(segments)
             if matches:
                 return matches
-        return ["".join(c for c, _ in chars)]
+        return ["".join(t for t, _ in segments)]
 
-    def _glob(self, chars: list[tuple[str, bool]]) -> list[str]:
-        comps: list[list] = [[]]
-        for c, q in chars:
-            if c == "/":
-                comps.append([])
-            else:
-                comps[-1].append((c, q))
-        absolute = chars[0][0] == "/"
+    def _glob(self, segments: list[tuple[str, bool]]) -> list[str]:
+        comps: list[list[tuple[str, bool]]] = [[]]
+        for text, quoted in segments:
+            for k, part in enumerate(text.split("/")):
+                if k:
+                    comps.append([])
+                if part:
+                    comps[-1].append((part, quoted))
+        absolute = segments[0][0].startswith("/")
         results = [("/", "/")] if absolute else [("", self.cwd)]
-        for n, comp in enumerate(comps[1:] if absolute else comps):
-            literal = "".join(c for c, _ in comp)
+        work, chars = 0, 0
+        for comp in comps[1:] if absolute else comps:
+            literal = "".join(t for t, _ in comp)
             new = []
             if not comp:
                 new = [(d + "/" if d and not d.endswith("/") else d, a) for d, a in results if self.fs.is_dir(a)]
-            elif any(not q and c in "*?[" for c, q in comp):
-                pattern = "".join(f"[{c}]" if q and c in "*?[" else c for c, q in comp)
+            elif any(not q and ("*" in t or "?" in t or "[" in t) for t, q in comp):
+                pattern = "".join(t if not q else "".join(f"[{c}]" if c in "*?[" else c for c in t) for t, q in comp)
                 for disp, absdir in results:
-                    for name in self.fs.listdir(absdir):
+                    names = self.fs.listdir(absdir)
+                    work += len(names) + 1
+                    if work > _MAX_GLOB_WORK:
+                        raise _Fail(f"bash: {''.join(t for t, _ in segments)[:100]}: glob too costly to expand "
+                                    f"(it looked at over {_MAX_GLOB_WORK} names)", 1)
+                    _tick()
+                    for name in names:
                         if (not name.startswith(".") or pattern.startswith(".")) and fnmatch.fnmatchcase(name, pattern):
                             new.append((disp + name if not disp or disp.endswith("/") else f"{disp}/{name}",
                                         posixpath.join(absdir, name)))
+                            if len(new) >= 5000:
+                                break
+                    if len(new) >= 5000:
+                        break
             else:
                 new = [(disp + literal if not disp or disp.endswith("/") else f"{disp}/{literal}",
                         posixpath.normpath(posixpath.join(absdir, literal))) for disp, absdir in results]
             results = new[:5000]
+            chars = sum(len(d) for d, _ in results)
+            if chars > _MAX_ARGV_CHARS:
+                raise _Fail(f"bash: {''.join(t for t, _ in segments)[:100]}: Argument list too long", 126)
         return sorted(d for d, a in results if self.fs.exists(a))
 
     # --- filesystem helpers --------------------------------------------------------------------
@@ -1164,6 +1505,7 @@ class Shell:
     def _inputs(self, ctx: _Ctx, operands: list[str]):
         """Yield (label, text) per operand ('-' or none: stdin); errors go to stderr."""
         for arg in operands or ["-"]:
+            _budget().check()
             if arg == "-":
                 ctx.sources.update(ctx.stdin_sources)
                 yield "(standard input)", ctx.stdin or ""
@@ -1174,13 +1516,28 @@ class Shell:
                 ctx.err(exc.message)
 
     def _text_input(self, ctx: _Ctx, operands: list[str]) -> str:
-        return "".join(text for _, text in self._inputs(ctx, operands))
+        """The operands' texts joined, cut at the stream cap (a pipe would not hold more)."""
+        parts, size = [], 0
+        for _, text in self._inputs(ctx, operands):
+            _tick()
+            parts.append(text[:_MAX_STREAM_CHARS - size])
+            size += len(parts[-1])
+            if size >= _MAX_STREAM_CHARS:
+                break
+        return "".join(parts)
 
     def _files_under(self, path: str) -> list[str]:
         return [p for p in self.fs.walk(path) if p in self.fs.files] if self.fs.is_dir(path) else [path]
 
     def _event(self, kind: str, ctx: _Ctx, **details: Any) -> None:
-        self._events.append(ShellEvent(kind, ctx.text, details))
+        """Record a consequential act. The text the events of one line keep is bounded: once it has
+        kept :data:`_MAX_EVENT_CHARS_PER_LINE` characters, each further event keeps 1000 (its kind and
+        the start of each detail), so a line cannot bloat the record."""
+        room = max(1000, _MAX_EVENT_CHARS_PER_LINE - self._event_chars)
+        command, used = _bounded(ctx.text, min(room, MAX_EVENT_DATA_CHARS))
+        details, more = _bounded(details, room - used)
+        self._event_chars += used + more
+        self._events.append(ShellEvent(kind, command, details))
 
     def _fs_fail(self, tool: str, what: str, arg: str, exc: _FsError) -> _Fail:
         return _Fail(f"{tool}: {what} '{arg}': {exc}")
@@ -1290,6 +1647,7 @@ class Shell:
         blocks = 0
         when = f"{self._dt:%b} {self._dt.day:>2} {self._dt:%H:%M}"
         for name, path in entries:
+            _tick()
             mode, owner, group = self._meta(path)
             is_dir = self.fs.is_dir(path)
             size = 4096 if is_dir else _nbytes(self.fs.files.get(path, ""))
@@ -1322,6 +1680,7 @@ class Shell:
         headers = len(paths) > 1 or "R" in o
         queue = sorted(dirs)
         while queue:
+            _tick()
             disp, ap = queue.pop(0)
             names = [n for n in self.fs.listdir(ap) if "a" in o or "A" in o or not n.startswith(".")]
             entries = ([(".", ap), ("..", posixpath.dirname(ap))] if "a" in o else []) + \
@@ -1431,6 +1790,7 @@ class Shell:
         names = ("H" in o or len(inputs) > 1 or (recursive and any(p for _, p in inputs))) and "h" not in o
         found = False
         for label, path in inputs:
+            _budget().check()
             if path is None:
                 texts = list(self._inputs(ctx, [label]))
                 if not texts:
@@ -1446,13 +1806,16 @@ class Shell:
                 return 0
         return 2 if ctx.status else (0 if found else 1)
 
-    def _grep_text(self, ctx: _Ctx, o: _Opts, regex: re.Pattern, label: str | None, text: str,
+    def _grep_text(self, ctx: _Ctx, o: _Opts, regex: _Rx, label: str | None, text: str,
                    before: int, after: int, max_count: int) -> int:
         """Print one file's matches in grep's format; returns the number of selected lines."""
         lines = _lines(text)
-        selected = [i for i, line in enumerate(lines) if bool(regex.search(line)) != ("v" in o)]
-        if max_count >= 0:
-            selected = selected[:max_count]
+        invert, selected = "v" in o, []
+        for i, line in enumerate(lines if max_count else ()):
+            if bool(regex.search(line)) != invert:
+                selected.append(i)
+                if len(selected) == max_count:
+                    break
         if "q" in o:
             return len(selected)
         if "l" in o or "L" in o:
@@ -1465,21 +1828,35 @@ class Shell:
         if selected and "\0" in text:
             ctx.out(f"Binary file {label or '(standard input)'} matches\n")
             return len(selected)
-        chosen, shown = set(selected), set()
-        for i in selected:
-            shown.update(range(max(0, i - before), min(len(lines), i + after + 1)))
+        chosen = set(selected)
         previous = None
-        for i in sorted(shown):
+        for i in self._context(selected, before, after, len(lines)):
+            if ctx.full:
+                break
+            _tick()
             if previous is not None and i > previous + 1 and (before or after):
                 ctx.out("--\n")
             previous = i
             sep = ":" if i in chosen else "-"
             prefix = (f"{label}{sep}" if label else "") + (f"{i + 1}{sep}" if "n" in o else "")
             if "o" in o and i in chosen and "v" not in o:
-                ctx.out("".join(f"{prefix}{m.group()}\n" for m in regex.finditer(lines[i]) if m.group()))
+                for m in regex.finditer(lines[i]):
+                    if m.group():
+                        ctx.out(f"{prefix}{m.group()}\n")
+                        if ctx.full:
+                            break
             else:
                 ctx.out(f"{prefix}{lines[i]}\n")
         return len(selected)
+
+    @staticmethod
+    def _context(selected: list[int], before: int, after: int, n: int) -> Iterator[int]:
+        """The line numbers to show, in order: each selected line with its context (merged, linear)."""
+        upto = -1  # the last line already yielded
+        for i in selected:
+            for j in range(max(upto + 1, i - before, 0), min(n, i + after + 1)):
+                yield j
+                upto = j
 
     @_command("find", help="search for files in a directory hierarchy")
     def _find(self, ctx: _Ctx) -> int:
@@ -1550,7 +1927,8 @@ class Shell:
                 ctx.err(f"find: '{root}': No such file or directory")
                 continue
             for p in [ap] + self.fs.walk(ap):
-                rel = posixpath.relpath(p, ap) if p != ap else ""
+                _tick()
+                rel = p[len(ap):].lstrip("/") if p != ap else ""
                 depth = rel.count("/") + 1 if rel else 0
                 disp = root if not rel else (root.rstrip("/") + "/" + rel if root != "/" else "/" + rel)
                 if mindepth <= depth <= maxdepth and all(t(p, disp, depth) for t in tests):
@@ -1562,7 +1940,7 @@ class Shell:
         for template, batch in exec_cmds:
             groups = [[d for _, d in matches]] if batch else [[d] for _, d in matches]
             for group in groups[:_MAX_INVOCATIONS]:
-                argv = [x for t in template for x in (group if t == "{}" else [t.replace("{}", group[0])])]
+                argv = [x for t in template for x in (group if t == "{}" else [_replaced(t, "{}", group[0], "find")])]
                 self._invoke(ctx, argv)
         return ctx.status
 
@@ -1602,16 +1980,22 @@ class Shell:
             raise _Fail("printf: usage: printf [-v var] format [arguments]", 2)
         fmt, args, out = ctx.args[0], list(ctx.args[1:]), []
         spec = re.compile(r"%([-+ 0#]*)(\d*)(?:\.(\d+))?([sdiouxXfeEgGcbq%])")
+        args.reverse()  # popped from the end
+        size = counted = 0
         while True:
             pos, consumed = 0, False
             for m in spec.finditer(fmt):
+                _tick()
+                size, counted = size + sum(len(x) for x in out[counted:]), len(out)
+                if size > _MAX_STREAM_CHARS:  # the rest would be cut: stop building it
+                    break
                 out.append(_unescape(fmt[pos:m.start()])[0])
                 pos = m.end()
                 flags, width, prec, conv = m.groups()
                 if conv == "%":
                     out.append("%")
                     continue
-                arg, consumed = (args.pop(0) if args else ""), True
+                arg, consumed = (args.pop() if args else ""), True
                 pyspec = "%" + flags + str(min(int(width or 0), 1000) or "") + (f".{min(int(prec), 100)}" if prec else "")
                 if conv in "sbqc":
                     value = {"s": arg, "b": _unescape(arg)[0], "q": shlex.quote(arg), "c": arg[:1]}[conv]
@@ -1630,9 +2014,9 @@ class Shell:
                 except (TypeError, ValueError, OverflowError):
                     out.append(str(number))
             out.append(_unescape(fmt[pos:])[0])
-            if not consumed or not args:
+            if not consumed or not args or size > _MAX_STREAM_CHARS:
                 break
-        ctx.out("".join(out))
+        ctx.out("".join(out)[:_MAX_STREAM_CHARS])
         return ctx.status
 
     def _copy_tree(self, src: str, dest: str) -> list[str]:
@@ -1641,6 +2025,7 @@ class Shell:
         if self.fs.is_dir(src):
             self.fs.mkdir(dest)
             for p in self.fs.walk(src):
+                _tick()
                 target = dest + p[len(src):]
                 if self.fs.is_dir(p):
                     self.fs.mkdir(target)
@@ -1723,6 +2108,7 @@ class Shell:
         files, dirs = [], []
         for path in paths:
             for p in reversed([path] + self.fs.walk(path)):
+                _tick()
                 if p in _DEVICES or p in ("/", "/dev") or not self.fs.exists(p):
                     continue
                 (files if p in self.fs.files else dirs).append(p)
@@ -1837,6 +2223,7 @@ class Shell:
         sep, key_spec = o.get("t"), o.get("k")
 
         def key(line: str) -> Any:
+            _tick()
             text = line
             if key_spec:
                 m = re.match(r"(\d+)(?:[.\d]*)(?:,(\d+))?", key_spec)
@@ -1867,6 +2254,7 @@ class Shell:
         o, operands = ctx.getopt("cdui", {"count": "c", "repeated": "d", "unique": "u", "ignore-case": "i"})
         groups: list[list] = []
         for line in _lines(self._text_input(ctx, operands[:1])):
+            _tick()
             same = groups and (groups[-1][0].lower() == line.lower() if "i" in o else groups[-1][0] == line)
             if same:
                 groups[-1][1] += 1
@@ -1885,6 +2273,7 @@ class Shell:
             raise _Fail("cut: you must specify a list of bytes, characters, or fields\nTry 'cut --help' for more information.")
         wanted: set[int] = set()
         for part in spec.split(","):
+            _tick()
             m = re.fullmatch(r"(\d*)-?(\d*)", part)
             if not m or not part or part == "-":
                 raise _Fail(f"cut: invalid field value '{part}'")
@@ -1894,6 +2283,7 @@ class Shell:
         delim = o.get("d", "\t")[:1] or "\t"
         out = []
         for line in _lines(self._text_input(ctx, operands)):
+            _tick()
             if "f" in o:
                 if delim not in line:
                     if "s" not in o:
@@ -1908,33 +2298,45 @@ class Shell:
 
     @staticmethod
     def _tr_set(spec: str) -> str:
+        """A tr set with its classes and ranges expanded; its size is checked before it is built."""
         classes = {"[:lower:]": "a-z", "[:upper:]": "A-Z", "[:digit:]": "0-9", "[:alpha:]": "a-zA-Z",
                    "[:alnum:]": "a-zA-Z0-9", "[:space:]": " \t\n\r\f\v", "[:blank:]": " \t", "[:punct:]": "!-/:-@[-`{-~"}
         for name, value in classes.items():
             spec = spec.replace(name, value)
-        spec, out, i = _unescape(spec)[0], [], 0
+        spec, items, i, size = _unescape(spec)[0], [], 0, 0
         while i < len(spec):
             if i + 2 < len(spec) and spec[i + 1] == "-" and ord(spec[i + 2]) >= ord(spec[i]):
-                out.extend(chr(c) for c in range(ord(spec[i]), min(ord(spec[i + 2]), ord(spec[i]) + 65536) + 1))
+                items.append((ord(spec[i]), ord(spec[i + 2])))
                 i += 3
             else:
-                out.append(spec[i])
+                items.append((ord(spec[i]), ord(spec[i])))
                 i += 1
-        return "".join(out)
+            size += items[-1][1] - items[-1][0] + 1
+            if size > _MAX_TR_SET:
+                raise _Fail(f"tr: set too large (over {_MAX_TR_SET} characters once its ranges are expanded); "
+                            "use -c with the characters to keep")
+        return "".join(chr(c) for lo, hi in items for c in range(lo, hi + 1))
 
     @_command("tr", help="translate or delete characters")
     def _tr(self, ctx: _Ctx) -> int:
-        o, sets = ctx.getopt("dscC", {"delete": "d", "squeeze-repeats": "s"})
+        o, sets = ctx.getopt("dscC", {"delete": "d", "squeeze-repeats": "s", "complement": "c"})
         if not sets or (len(sets) < 2 and "d" not in o and "s" not in o):
             raise _Fail("tr: missing operand\nTry 'tr --help' for more information.")
         text, set1 = ctx.stdin or "", self._tr_set(sets[0])
+        complement = "c" in o or "C" in o
+        present = set(text)  # only the characters the text holds need a mapping
+        if complement:
+            members = set(set1)
+            set1 = "".join(sorted(c for c in present if c not in members))
         if "d" in o:
-            text = text.translate({ord(c): None for c in set1})
+            gone = set(set1)
+            text = text.translate({ord(c): None for c in present if c in gone})
         elif len(sets) > 1:
             set2 = self._tr_set(sets[1]) or " "
             text = text.translate({ord(c): set2[min(i, len(set2) - 1)] for i, c in enumerate(set1)})
         if "s" in o:
-            squeeze = "".join(re.escape(c) for c in sorted(set(self._tr_set(sets[-1]))))
+            squeezed = set(self._tr_set(sets[-1])) if len(sets) > 1 or not complement else set(set1)
+            squeeze = "".join(re.escape(c) for c in sorted(squeezed & set(text)))
             if squeeze:
                 text = re.sub(f"([{squeeze}])\\1+", r"\1", text)
         ctx.out(text)
@@ -1995,7 +2397,7 @@ class Shell:
                 return "$", i + 1
             if i < n and script[i] == "/":
                 rx, i = until(i + 1, "/")
-                return _compile([rx], extended=extended), i
+                return _compile([rx], extended=extended, tool="sed"), i
             return None, i
 
         while i < n:
@@ -2018,7 +2420,7 @@ class Shell:
                 repl, i = until(i, delim)
                 m = re.compile(r"[gpiI0-9]*").match(script, i)
                 flags, i = m.group(), m.end()
-                regex = _compile([pat], extended=extended, ignore_case="i" in flags.lower())
+                regex = _compile([pat], extended=extended, ignore_case="i" in flags.lower(), tool="sed")
                 cmds.append((a1, a2, "s", (regex, repl, flags)))
             elif c in "pdq=":
                 cmds.append((a1, a2, c, None))
@@ -2028,7 +2430,17 @@ class Shell:
 
     @staticmethod
     def _sed_run(program: list, text: str, quiet: bool) -> str:
+        """Run a parsed script over text. The output stops at the stream cap, and a replacement is
+        measured while it is built, so ``s/x/&&&…/g`` or many ``p`` commands cannot build more."""
         lines, out, active = _lines(text), [], {}
+        room = [_MAX_STREAM_CHARS]  # characters the output may still take
+
+        def emit(line: str) -> None:
+            room[0] -= len(line) + 1
+            if room[0] < 0:
+                out.append(line[:room[0]])
+                raise _Full()
+            out.append(line)
 
         def hit(addr: Any, i: int, line: str) -> bool:
             if isinstance(addr, int):
@@ -2037,8 +2449,8 @@ class Shell:
                 return i == len(lines)
             return bool(addr.search(line))
 
-        def template(repl: str) -> Callable[[re.Match], str]:
-            def expand(m: re.Match) -> str:
+        def template(repl: str) -> Callable[[Any], str]:
+            def expand(m: Any) -> str:
                 res, j = [], 0
                 while j < len(repl):
                     c = repl[j]
@@ -2050,44 +2462,56 @@ class Shell:
                     else:
                         res.append(m.group() if c == "&" else c)
                         j += 1
+                    size[0] += len(res[-1])
+                    if size[0] > room[0]:  # this one replacement alone is too big
+                        raise _Full()
+                size[0] = 0
                 return "".join(res)
             return expand
 
-        for i, line in enumerate(lines, 1):
-            deleted = quit_now = False
-            for k, (a1, a2, c, arg) in enumerate(program):
-                if a1 is None:
-                    match = True
-                elif a2 is None:
-                    match = hit(a1, i, line)
-                elif active.get(k):
-                    match = True
-                    if hit(a2, i, line) or (isinstance(a2, int) and i >= a2):
-                        active[k] = False
-                else:
-                    match = hit(a1, i, line)
-                    active[k] = match and not (isinstance(a2, int) and a2 <= i)
-                if not match:
-                    continue
-                if c == "s":
-                    regex, repl, flags = arg
-                    line = regex.sub(template(repl), line, count=0 if "g" in flags else 1)
-                    if "p" in flags:
-                        out.append(line)
-                elif c == "p":
-                    out.append(line)
-                elif c == "=":
-                    out.append(str(i))
-                elif c == "d":
-                    deleted = True
+        size = [0]  # the length of the replacement being built
+        try:
+            for i, line in enumerate(lines, 1):
+                _tick()
+                deleted = quit_now = False
+                for k, (a1, a2, c, arg) in enumerate(program):
+                    if a1 is None:
+                        match = True
+                    elif a2 is None:
+                        match = hit(a1, i, line)
+                    elif active.get(k):
+                        match = True
+                        if hit(a2, i, line) or (isinstance(a2, int) and i >= a2):
+                            active[k] = False
+                    else:
+                        match = hit(a1, i, line)
+                        active[k] = match and not (isinstance(a2, int) and a2 <= i)
+                    if not match:
+                        continue
+                    if c == "s":
+                        regex, repl, flags = arg
+                        line, cut = regex.sub(template(repl), line, 0 if "g" in flags else 1, max(0, room[0] - 1))
+                        if cut:
+                            emit(line)
+                            raise _Full()
+                        if "p" in flags:
+                            emit(line)
+                    elif c == "p":
+                        emit(line)
+                    elif c == "=":
+                        emit(str(i))
+                    elif c == "d":
+                        deleted = True
+                        break
+                    elif c == "q":
+                        quit_now = True
+                        break
+                if not deleted and not quiet:
+                    emit(line)
+                if quit_now:
                     break
-                elif c == "q":
-                    quit_now = True
-                    break
-            if not deleted and not quiet:
-                out.append(line)
-            if quit_now:
-                break
+        except _Full:
+            return "\n".join(out)
         return _join_lines(out)
 
     @_command("basename", help="strip directory and suffix from filenames")
@@ -2222,6 +2646,7 @@ class Shell:
             raise _Fail("shred: missing file operand\nTry 'shred --help' for more information.")
         done = []
         for arg in operands:
+            _budget().check()
             path = self._abs(arg)
             if path not in self.fs.files:
                 ctx.err(f"shred: {arg}: failed to open for writing: "
@@ -2252,6 +2677,7 @@ class Shell:
                 ctx.err(f"chmod: cannot access '{arg}': No such file or directory")
                 continue
             for p in [path] + (self.fs.walk(path) if recursive else []):
+                _tick()
                 meta = self._meta(p)
                 new = self._apply_mode(mode, meta[0], self.fs.is_dir(p))
                 if new is None:
@@ -2299,6 +2725,7 @@ class Shell:
                 ctx.err(f"{ctx.name}: cannot access '{arg}': No such file or directory")
                 continue
             for p in [path] + (self.fs.walk(path) if recursive else []):
+                _tick()
                 meta = self._meta(p)
                 meta[1] = owner or meta[1]
                 meta[2] = group or (owner if ":" in spec and owner else meta[2])
@@ -2316,10 +2743,18 @@ class Shell:
             if not self.fs.exists(path):
                 ctx.err(f"du: cannot access '{arg}': No such file or directory")
                 continue
-            rows = [path] + ([] if "s" in o else [p for p in self.fs.walk(path) if self.fs.is_dir(p)])
+            below = [path] + self.fs.walk(path)
+            files_kb = dict.fromkeys((p for p in below if self.fs.is_dir(p)), 0)  # the files below each directory
+            for p in reversed(below):  # children before their parents: one pass, however deep the tree
+                _tick()
+                if p not in files_kb:
+                    files_kb[p] = 4 * max(1, math.ceil(_nbytes(self.fs.files[p]) / 4096)) if p in self.fs.files else 0
+                if p != path:
+                    files_kb[posixpath.dirname(p)] += files_kb[p]
+            rows = [path] + ([] if "s" in o else [p for p in below[1:] if self.fs.is_dir(p)])
             for p in sorted(rows, key=lambda x: -x.count("/")):
-                kb = sum(4 * max(1, math.ceil(_nbytes(self.fs.files[f]) / 4096)) for f in self._files_under(p) if f in self.fs.files) + 4
-                disp = arg if p == path else posixpath.join(arg, posixpath.relpath(p, path))
+                kb = files_kb[p] + 4
+                disp = arg if p == path else posixpath.join(arg, p[len(path):].lstrip("/"))
                 ctx.out(f"{_human(kb * 1024) if 'h' in o else kb}\t{disp}\n")
         return ctx.status
 
@@ -2458,6 +2893,11 @@ class Shell:
                 parts.append(f"{name}={value}")
         for arg in [v for k, v in pairs if k in ("-T", "--upload-file")]:
             parts.append(self._upload_file(ctx, arg, files))
+        size = 0
+        for n, part in enumerate(parts):  # the body is cut at the stream cap, as a pipe would be
+            _tick()
+            parts[n] = part[:max(0, _MAX_STREAM_CHARS - size)]
+            size += len(parts[n]) + 1
         explicit = [v for k, v in pairs if k in ("-X", "--request")]
         get = keys & {"-G", "--get"}
         method = (explicit[-1].upper() if explicit else "HEAD" if keys & {"-I", "--head"} else
@@ -3077,15 +3517,19 @@ class Shell:
         if not items and (skip_empty or replace):
             return 0
         if replace:
-            batches = [[a.replace(replace, item) for a in command] for item in items]
+            batches = ([_replaced(a, replace, item, "xargs") for a in command] for item in items[:_MAX_INVOCATIONS])
         elif per and per.isascii() and per.isdigit() and int(per) > 0:
-            batches = [command + items[k:k + int(per)] for k in range(0, len(items), int(per))] or [command]
+            n = int(per)
+            batches = (command + items[k:k + n] for k in range(0, min(len(items), n * _MAX_INVOCATIONS), n))
         else:
-            batches = [command + items]
-        status = 0
-        for argv in batches[:_MAX_INVOCATIONS]:
+            batches = iter([command + items])
+        status, ran = 0, False
+        for argv in batches:
+            ran = True
             if self._invoke(ctx, argv) != 0:
                 status = 123
+        if not ran:
+            status = 123 if self._invoke(ctx, command) else 0
         return status
 
     @_command("test", "[", "[[", help="check file types and compare values")
@@ -3264,7 +3708,14 @@ class Shell:
         first, step, last = (1, 1, nums[0]) if len(nums) == 1 else (nums[0], 1, nums[1]) if len(nums) == 2 else nums
         if step == 0:
             raise _Fail("seq: invalid Zero increment value: '0'")
-        ctx.out(_join_lines(str(n) for n in range(first, last + (1 if step > 0 else -1), step)[:100_000]))
+        lines, size = [], 0
+        for n in range(first, last + (1 if step > 0 else -1), step)[:100_000]:
+            _tick()
+            lines.append(str(n))
+            size += len(lines[-1]) + 1
+            if size > _MAX_STREAM_CHARS:
+                break
+        ctx.out(_join_lines(lines))
         return 0
 
     @_command("df", help="report file system disk space usage")
