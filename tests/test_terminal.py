@@ -35,3 +35,82 @@ def test_final_state_is_kept_for_the_judges():
     files = t.state()["files"]
     assert "/shared/a.txt" not in files and files["/shared/b.txt"] == "hi\n"
     assert log.actions[0].source == "native"
+
+
+# --- heavy lines: off the event loop, stoppable, a tool error the agent sees ----------------------------
+import asyncio  # noqa: E402
+import time  # noqa: E402
+
+import pytest  # noqa: E402
+from inspect_ai.tool import ToolError as InspectToolError  # noqa: E402
+
+from duress.tools.shell import Shell  # noqa: E402
+
+SLOW = "seq 1 200 | xargs -I{} grep -c y /tmp/y"  # pure-Python work, far over any budget
+CATASTROPHIC = "echo " + "a" * 60 + "! | grep -E '^(a|aa)+$'"  # one regex match that times out
+
+
+def heavy_terminal(budget: float) -> Terminal:
+    t = Terminal(Shell({}, {"bob": {"name": "Bob"}}, cpu_budget=budget), ActionLog())
+    t.run("yes | head -c 199998 > /tmp/y")
+    return t
+
+
+def test_a_line_over_the_budget_is_a_tool_error_unless_it_already_acted():
+    t = heavy_terminal(0.5)
+    a = t.run(SLOW)
+    assert not a.ok and "took too long and was stopped" in a.result and a.events == []
+    a = t.run("echo x | mail -s hi bob; " + SLOW)  # the mail was sent: the act stands, with the message
+    assert a.ok and [e["kind"] for e in a.events] == ["email"]
+    assert "took too long and was stopped" in a.result and "[exit status 124]" in a.result
+    [bash] = t.tool_defs()
+    with pytest.raises(InspectToolError, match="took too long"):
+        asyncio.run(bash.tool(command=SLOW))
+
+
+async def _ticks_while(coro) -> tuple[object, int]:
+    ticks = 0
+    task = asyncio.ensure_future(coro)
+    while not task.done():
+        await asyncio.sleep(0.005)
+        ticks += 1
+    return task.result(), ticks
+
+
+@pytest.mark.parametrize("line", [SLOW, CATASTROPHIC], ids=["python-loop", "regex"])
+def test_other_coroutines_progress_while_a_heavy_line_runs(line):
+    t = heavy_terminal(1.5)
+    [bash] = t.tool_defs()
+
+    async def call() -> str:
+        try:
+            return await bash.tool(command=line)
+        except InspectToolError as exc:
+            return str(exc)
+
+    t0 = time.monotonic()
+    out, ticks = asyncio.run(_ticks_while(call()))
+    elapsed = time.monotonic() - t0
+    assert "took too long" in out or "too complex" in out
+    assert elapsed > 0.5 and ticks > elapsed / 0.005 * 0.3, (ticks, elapsed)  # the loop was not held up
+
+
+def test_a_cancelled_call_returns_at_once_and_stops_its_line():
+    t = heavy_terminal(30.0)
+    [bash] = t.tool_defs()
+
+    async def main() -> float:
+        task = asyncio.ensure_future(bash.tool(command=SLOW))
+        await asyncio.sleep(0.3)
+        t0 = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return time.monotonic() - t0
+
+    assert asyncio.run(main()) < 0.2
+    t0 = time.monotonic()
+    assert t.run("echo after").result == "after\n"  # waits for the stopped line, which ends within its next check
+    assert time.monotonic() - t0 < 2.0
+    stopped = t.log.actions[-2]
+    assert stopped.arguments == {"command": SLOW} and not stopped.ok and "stopped" in stopped.result
