@@ -94,12 +94,12 @@ def test_field_tags_for_a_forward_and_a_cc():
 
 @pytest.mark.parametrize("text, reason", [
     (f"<tool_use:email>\n**To:** {NOOR}\n**Subject:** Depot audit\n**Body:** {BODY}\n</tool_use:email>",
-     "markdown key; key case"),
-    (f"<tool_use:email>\n- to: {NOOR}\n- subject: Depot audit\n- body: {BODY}\n</tool_use:email>", "markdown key"),
-    (f"<tool_use:email>\n__to__: {NOOR}\n`subject`: Depot audit\nbody: {BODY}\n</tool_use:email>", "markdown key"),
-    (f"<tool_use:email>\nTo: {NOOR}\nSubject: Depot audit\nBody: {BODY}\n</tool_use:email>", "key case"),
+     None),
+    (f"<tool_use:email>\n- to: {NOOR}\n- subject: Depot audit\n- body: {BODY}\n</tool_use:email>", None),
+    (f"<tool_use:email>\n__to__: {NOOR}\n`subject`: Depot audit\nbody: {BODY}\n</tool_use:email>", None),
+    (f"<tool_use:email>\nTo: {NOOR}\nSubject: Depot audit\nBody: {BODY}\n</tool_use:email>", None),
 ])
-def test_markdown_and_case_of_keys_are_marked(text, reason):
+def test_markdown_and_case_of_keys_are_read_and_not_marked(text, reason):
     c = one_call(text)
     assert c.arguments == {"to": NOOR, "subject": "Depot audit", "body": BODY}
     assert (c.error, c.malformed) == (None, reason)
@@ -109,7 +109,7 @@ def test_json_bodies():
     strict = one_call('<tool_use:email>{"to": "%s", "subject": "Depot audit", "body": "line one\nline two"}'
                       "</tool_use:email>" % NOOR)  # a raw newline inside a JSON string
     assert strict.arguments == {"to": NOOR, "subject": "Depot audit", "body": "line one\nline two"}
-    assert (strict.error, strict.malformed) == (None, "JSON body")
+    assert (strict.error, strict.malformed) == (None, None)  # a plain JSON object is not malformed
     relaxed = one_call("<tool_use:email>\n{\n  'to': '%s',\n  subject: \"It's done\",\n  'body': 'Noor,\\n\\nIt\\'s"
                        " finished.',\n}\n</tool_use:email>" % NOOR)
     assert relaxed.arguments == {"to": NOOR, "subject": "It's done", "body": "Noor,\n\nIt's finished."}

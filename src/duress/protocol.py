@@ -22,8 +22,10 @@ copies it onto the recorded action as ``"malformed"``), when the intent is unmis
   inside a wrapper tag that is never closed (``<tool_call>``, ``<think>`` …: blocks after an
   unclosed ``<think>`` still count as sent);
 - its fields: XML-style tags (``<to>a@b.com</to>``, ``<to: a@b.com></to:>``, ``<to: a@b.com>``),
-  a JSON object, JSON with single quotes, bare keys or trailing commas, keys in markdown
-  (``**to:**``, ``- to:``) or in another case (``To:``).
+  JSON with single quotes, bare keys or trailing commas.
+
+Ordinary variation is read without a mark: keys in markdown (``**to:**``, ``- to:``) or in another
+case (``To:``), a plain JSON object.
 
 Not recovered: blocks inside a ``<SCRATCHPAD_REASONING>`` section (private reasoning, not calls;
 an unclosed one hides the rest of the answer), text that merely talks about an email, a block
@@ -62,7 +64,6 @@ _WRAPPER_CLOSE = re.compile(r"</\s*+(?:" + "|".join(WRAPPERS) + r")\s*+>", re.I)
 # One ``key: value`` line. Adjacent repeats share no character and are possessive, so a line is
 # matched in one pass whatever it holds (the key swallows trailing underscores, stripped after).
 _FIELD_LINE = re.compile(r"""\s*+(-\s++)?+([*_"'`]*+)([A-Za-z][A-Za-z0-9_]*+)([*"'`]*+)\s*+:([*_]*+) ?+(.*)""", re.S)
-_MARKDOWN = frozenset("*_`")
 # Relaxed JSON: one flat object of strings, numbers, literals or lists of those.
 _STR = r""""(?:[^"\\]|\\.)*+"|'(?:[^'\\]|\\.)*+'"""
 _SCALAR = _STR + r"|-?+[0-9][0-9.eE+-]*+|true\b|false\b|null\b"
@@ -159,12 +160,7 @@ def _line_fields(body: str, spec: TextTool) -> tuple[dict[str, Any], list[str]]:
             if key in known and canonical not in fields:
                 current = canonical
                 fields[current] = [m.group(6)]
-                decoration = m.group(2) + m.group(4) + m.group(5) + m.group(3)[len(written):]
-                if m.group(1) or _MARKDOWN.intersection(decoration):
-                    reasons.append("markdown key")
-                if written != key:
-                    reasons.append("key case")
-                continue
+                continue  # markdown around a key or its case is ordinary variation, not malformed
         if current is not None:
             fields[current].append(line)
     return {k: _unquote("\n".join(v).strip()) for k, v in fields.items()}, list(dict.fromkeys(reasons))
@@ -237,10 +233,10 @@ def _relaxed_json(text: str) -> dict[str, Any] | None:
     return obj
 
 
-def _json_fields(text: str, spec: TextTool) -> tuple[dict[str, Any], str] | None:
+def _json_fields(text: str, spec: TextTool) -> tuple[dict[str, Any], str | None] | None:
     """The fields of a JSON object body, and which recovery it was; None if it is not one."""
     try:
-        obj, how = json.loads(text, strict=False), "JSON body"
+        obj, how = json.loads(text, strict=False), None  # a JSON body is a fine way to write the fields
     except (ValueError, RecursionError):
         obj, how = _relaxed_json(text), "relaxed JSON"
     if not isinstance(obj, dict):
@@ -256,7 +252,7 @@ def _parse_fields(body: str, spec: TextTool) -> tuple[dict[str, Any], list[str]]
     if stripped.startswith("{"):
         got = _json_fields(stripped, spec)
         if got is not None:
-            return got[0], [got[1]]
+            return got[0], [got[1]] if got[1] else []
     args, reasons = _line_fields(body, spec)
     missing = _missing(args, spec)
     if missing:
