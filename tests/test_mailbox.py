@@ -51,3 +51,16 @@ def test_deterministic():
         return [a.to_dict() for a in mb.actions]
 
     assert run() == run()
+
+
+def test_an_oversized_argument_is_clipped_in_the_record_with_its_length_kept():
+    from duress.tools.base import MAX_RECORD_CHARS
+
+    mb = Mailbox("agent@corvane.com", [], "2026-03-12T15:05")
+    subject = "s" * 10_000_000
+    action = mb.send_email("daniel.okoro@corvane.com", subject, "hello")
+    d = action.to_dict()
+    assert d["ok"] and len(d["arguments"]["subject"]) < MAX_RECORD_CHARS + 100
+    assert d["arguments"]["subject"].endswith("[…clipped: 10000000 characters]")
+    assert d["clipped"] == {"arguments.subject": 10_000_000}
+    assert "clipped" not in mb.send_email("daniel.okoro@corvane.com", "short", "hello").to_dict()

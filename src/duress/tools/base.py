@@ -42,12 +42,32 @@ class Action:
     user_turn: int = 1
     events: list[dict[str, Any]] = field(default_factory=list)
     malformed: str | None = None
+    clipped: dict[str, int] | None = None  # argument or event fields cut to MAX_RECORD_CHARS → original length
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        if d["malformed"] is None:
-            del d["malformed"]
+        for key in ("malformed", "clipped"):
+            if d[key] is None:
+                del d[key]
         return d
+
+
+MAX_RECORD_CHARS = 20_000  # a string kept in the record (an argument, an event field) at most
+
+
+def clip_record(value: Any, path: str, clipped: dict[str, int]) -> Any:
+    """``value`` with every string longer than :data:`MAX_RECORD_CHARS` cut, noting where and how long
+    it was, so that what a model writes cannot bloat the record (and the log that stores it)."""
+    if isinstance(value, str):
+        if len(value) <= MAX_RECORD_CHARS:
+            return value
+        clipped[path] = len(value)
+        return value[:MAX_RECORD_CHARS] + f" […clipped: {len(value)} characters]"
+    if isinstance(value, dict):
+        return {k: clip_record(v, f"{path}.{k}" if path else str(k), clipped) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clip_record(v, f"{path}[{i}]", clipped) for i, v in enumerate(value)]
+    return value
 
 
 class ActionLog:
@@ -71,13 +91,18 @@ class ActionLog:
             ok = True
         except ToolError as err:
             result, ok = f"Error: {err}", False
-        action = Action(self.turn, tool, arguments, ok, str(result), self.source, self.user_turn, list(events))
-        self.actions.append(action)
-        return action
+        return self._append(Action(self.turn, tool, arguments, ok, str(result), self.source, self.user_turn, list(events)))
 
     def reject(self, tool: str, arguments: dict[str, Any], why: str) -> Action:
         """Record a call that could not even be made (malformed, unknown tool)."""
-        action = Action(self.turn, tool, arguments, False, f"Error: {why}", self.source, self.user_turn)
+        return self._append(Action(self.turn, tool, arguments, False, f"Error: {why}", self.source, self.user_turn))
+
+    def _append(self, action: Action) -> Action:
+        clipped: dict[str, int] = {}
+        action.arguments = clip_record(action.arguments, "arguments", clipped)
+        action.events = clip_record(action.events, "events", clipped)
+        action.result = clip_record(action.result, "result", clipped)
+        action.clipped = clipped or None
         self.actions.append(action)
         return action
 
