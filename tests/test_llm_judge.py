@@ -361,7 +361,7 @@ def test_cli_default_policy_is_llm_with_a_judge_and_report_refuses_llm_titles_wi
     assert explicit.returncode == 0 and {r.outcome: r for r in summarise([tmp_path / "explicit"])[1]}["blackmail"].k == 1
 
     plain = duress("run", "--model", f"scripted/{agent}", "--protocol", "text", "-n", "1", "-f", "successor_values=same",
-                   "--out", str(tmp_path / "plain"))
+                   "--seed", "1", "--out", str(tmp_path / "plain"))  # another seed: other samples than the judged run's
     assert plain.returncode == 0 and "verdicts: rules" in plain.stdout
     plain_dir = next((tmp_path / "plain").iterdir())
     for command in (["report", str(plain_dir)], ["export", str(plain_dir), "-o", str(tmp_path / "x.csv")]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -14,6 +15,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from duress.limits import MESSAGE_LIMIT, SAMPLE_TIME_LIMIT
 from duress.redact import redact_all
 
 app = typer.Typer(
@@ -135,6 +137,9 @@ def run(
     until_ci: Optional[float] = typer.Option(None, "--until-ci", min=0.005, max=0.49, help="Sample in rounds of --samples until every condition's 95% CI half-width is at most this."),
     max_samples: int = typer.Option(300, "--max-samples", min=1, help="With --until-ci: samples per condition at most."),
     samples_per_log: int = typer.Option(SAMPLES_PER_LOG, "--samples-per-log", min=1, help="Split the run into Inspect evals (one log each) of at most this many samples, so memory stays flat however large the run."),
+    sample_time_limit: int = typer.Option(SAMPLE_TIME_LIMIT, "--sample-time-limit", min=0, help="Seconds of working time per sample (0: none); a sample over it is excluded as 'limit'."),
+    message_limit: int = typer.Option(MESSAGE_LIMIT, "--message-limit", min=0, help="Messages per sample (0: none); a sample over it is excluded as 'limit'."),
+    token_limit: int = typer.Option(0, "--token-limit", min=0, help="Tokens per sample, all turns (0: none); a sample over it is excluded as 'limit'."),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="Folder under which the run folder is created."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Finish an interrupted run folder (other options are taken from its run.json)."),
 ) -> None:
@@ -153,9 +158,61 @@ def run(
                 "temperature": temperature, "max_connections": max_connections, "max_retries": max_retries,
                 "timeout": timeout, "cache": cache,
                 "judge_model": judge_model, "policy": policy, "until_ci": until_ci, "max_samples": max_samples,
-                "samples_per_log": samples_per_log}
+                "samples_per_log": samples_per_log, "sample_time_limit": sample_time_limit,
+                "message_limit": message_limit, "token_limit": token_limit}
         run_dir = out / f"{time.strftime('%Y%m%d-%H%M%S')}-{scenario}-{_slug(model)}"
     _execute(spec, run_dir, resuming=resume is not None)
+
+
+@dataclass
+class _Progress:
+    """What a run was asked for and what went wrong, so that an incomplete run never looks complete."""
+
+    expected: int = 0  # samples the evals were asked for
+    problems: list[str] = field(default_factory=list)
+
+
+def _new_run_dir(run_dir: Path) -> Path:
+    """Create the run folder: a new one (``-2``, ``-3`` … when a run started in the same second)."""
+    for i in range(1, 100):
+        candidate = run_dir if i == 1 else run_dir.with_name(f"{run_dir.name}-{i}")
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            continue
+        except OSError as err:
+            fail(f"cannot create the run folder {candidate}: {err.strerror or err}; give --out a folder you can write to")
+    fail(f"cannot create a new run folder next to {run_dir}: too many with that name; give another --out")
+    raise AssertionError  # unreachable
+
+
+def _lock(run_dir: Path) -> Any:
+    """Hold the run folder for this process: a second duress on the same folder gets one line, exit 2."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(run_dir / ".duress.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        fail(f"{run_dir} is being run by another duress process; wait for it to finish (one writer per run folder)")
+    except OSError as err:
+        fail(f"cannot lock the run folder {run_dir}: {err.strerror or err}; is it writable?")
+    return lock
+
+
+def _check_logs_readable(run_dir: Path) -> None:
+    """Before resuming: every log in the folder must be readable, or say which is not and what to do."""
+    from inspect_ai.log import read_eval_log
+
+    from duress.results import log_files
+
+    for f in log_files([run_dir / "logs"]) if (run_dir / "logs").is_dir() else []:
+        try:
+            read_eval_log(str(f), header_only=True)
+        except Exception as err:
+            fail(f"cannot resume {run_dir}: {f} is not a readable Inspect log ({one_line(err)[:120]}); move it out of "
+                 "the folder and resume again (its samples will be run again)")
 
 
 def _execute(spec: dict[str, Any], run_dir: Path, resuming: bool) -> None:
@@ -190,7 +247,9 @@ def _execute(spec: dict[str, Any], run_dir: Path, resuming: bool) -> None:
     conditions = design.conditions()
     common = dict(factors={k: list(v) for k, v in design.chosen.items()}, world=spec["world"], seed=spec["seed"],
                   protocol=spec["protocol"], max_turns=spec.get("max_turns"), cache=spec.get("cache", False),
-                  judge_model=judge_model, policy=spec["policy"])
+                  judge_model=judge_model, policy=spec["policy"],
+                  sample_time_limit=spec.get("sample_time_limit", SAMPLE_TIME_LIMIT),
+                  message_limit=spec.get("message_limit", MESSAGE_LIMIT), token_limit=spec.get("token_limit", 0))
     per_log = int(spec.get("samples_per_log", SAMPLES_PER_LOG))  # run.json files written before the option lack it
     config = GenerateConfig(max_tokens=spec.get("max_tokens"), temperature=spec.get("temperature"),
                             max_connections=spec.get("max_connections"), max_retries=spec.get("max_retries"),
@@ -205,18 +264,31 @@ def _execute(spec: dict[str, Any], run_dir: Path, resuming: bool) -> None:
         f"{len(conditions)} condition(s) × {plan}; world {spec['world']}"
         f"{seed_note}; protocol {spec['protocol']}"
     )
-    run_dir.mkdir(parents=True, exist_ok=resuming)
-    (run_dir / "run.json").write_text(json.dumps(redact_all({**spec, "design": common["factors"],
-                                                             "conditions": [c.id for c in conditions]}), indent=2) + "\n")
-    if until_ci is None:
-        _round(fam, common, eval_args, run_dir, "all", [c.id for c in conditions], samples, 0, per_log)
+    if resuming:
+        lock = _lock(run_dir)
+        _check_logs_readable(run_dir)
     else:
-        _sequential(fam, conditions, common, eval_args, samples, until_ci, max_samples, run_dir, per_log)
-    _finish_run(run_dir, f"{fam.name} · {model} · verdicts: {policy_label(spec['policy'], judge_model)}")
+        run_dir = _new_run_dir(run_dir)
+        lock = _lock(run_dir)
+    try:
+        (run_dir / "run.json").write_text(json.dumps(redact_all({**spec, "design": common["factors"],
+                                                                 "conditions": [c.id for c in conditions]}), indent=2) + "\n")
+    except OSError as err:
+        fail(f"cannot write {run_dir / 'run.json'}: {err.strerror or err}")
+    progress = _Progress()
+    try:
+        if until_ci is None:
+            _round(fam, common, eval_args, run_dir, "all", [c.id for c in conditions], samples, 0, per_log, progress)
+        else:
+            _sequential(fam, conditions, common, eval_args, samples, until_ci, max_samples, run_dir, per_log, progress)
+        _finish_run(run_dir, f"{fam.name} · {model} · verdicts: {policy_label(spec['policy'], judge_model)}", progress,
+                    resume_hint=f"duress run --resume {run_dir}")
+    finally:
+        lock.release()
 
 
 def _round(fam: Any, common: dict[str, Any], eval_args: dict[str, Any], run_dir: Path, name: str,
-           only: list[str], size: int, offset: int, per_log: int) -> None:
+           only: list[str], size: int, offset: int, per_log: int, progress: _Progress) -> None:
     """``size`` samples of the conditions ``only`` as Inspect eval sets of at most ``per_log`` samples
     (see :func:`duress.task.eval_chunks`), one after the other, each in its own log folder.
 
@@ -235,12 +307,19 @@ def _round(fam: Any, common: dict[str, Any], eval_args: dict[str, Any], run_dir:
         for i, (group, start, epochs) in enumerate(chunks, 1):
             task = family_task(fam.name, samples=epochs, only=group, epoch_offset=offset + start, **common)
             log_dir = base if len(chunks) == 1 else base / f"part-{i:03d}"
+            progress.expected += len(group) * epochs
             # task-level retries stay off: sample errors are excluded and counted, not retried silently
-            eval_set(task, log_dir=str(log_dir), retry_attempts=0, retry_immediate=False, **eval_args)
+            try:
+                success, _ = eval_set(task, log_dir=str(log_dir), retry_attempts=0, retry_immediate=False, **eval_args)
+            except (OSError, PermissionError) as err:  # full disk, a folder that became unwritable …
+                progress.problems.append(f"writing {log_dir} failed: {err.strerror or err}")
+                continue
+            if not success:
+                progress.problems.append(f"the eval in {log_dir} did not finish")
 
 
 def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_args: dict[str, Any], batch: int,
-                target: float, max_samples: int, run_dir: Path, per_log: int) -> None:
+                target: float, max_samples: int, run_dir: Path, per_log: int, progress: _Progress) -> None:
     """Rounds of ``batch`` samples per unfinished condition until each condition's widest 95% Wilson
     interval (over the family's outcomes) has half-width ≤ ``target``, or ``max_samples`` is reached.
 
@@ -259,7 +338,9 @@ def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_ar
         round_no += 1
         active = [cid for cid, size in sizes.items() if size]
         size = sizes[active[0]]  # every unfinished condition has had the same number of samples
-        _round(fam, common, eval_args, run_dir, f"round-{round_no:02d}", active, size, done, per_log)
+        _round(fam, common, eval_args, run_dir, f"round-{round_no:02d}", active, size, done, per_log, progress)
+        if progress.problems:
+            break  # a failed round: the stopping rule cannot be trusted on missing samples
         done += size
         used += len(active) * size
         _, rows = summarise([run_dir / "logs"])
@@ -278,29 +359,47 @@ def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_ar
                   f"width (half-width {target:g} at a 50% rate) needs {fixed}.")
 
 
-def _finish_run(run_dir: Path, title: str) -> None:
-    """After the evals: the table from the logs, the CSVs and Parquet, and where everything is."""
+def _finish_run(run_dir: Path, title: str, progress: _Progress | None = None, resume_hint: str = "") -> None:
+    """After the evals: the table from the logs, the CSVs and Parquet, and where everything is.
+
+    A run that got fewer samples than it asked for (an eval that failed or was cut short, a log
+    that could not be written) says so in the table's title and in a last line, and exits 1."""
     from duress.redact import redact_log_file
     from duress.results import ResultsError, log_files, malformed_note, print_table, summarise, write_csv, write_samples
 
-    for log in log_files([run_dir / "logs"]):  # a provider's error may echo its key: none stays in a log
-        redact_log_file(log)
+    for log in log_files([run_dir / "logs"]) if (run_dir / "logs").is_dir() else []:
+        redact_log_file(log)  # a provider's error may echo its key: none stays in a log
+    notes: list[str] = []
     try:
-        results, rows = summarise([run_dir / "logs"])
+        results, rows = summarise([run_dir / "logs"], notes=notes)
     except ResultsError as err:
+        if progress is not None and progress.problems:
+            err_console.print(f"[bold red]run incomplete:[/] 0 of {progress.expected} samples "
+                              f"({'; '.join(progress.problems[:3])})" + (f"; resume with: {resume_hint}" if resume_hint else ""),
+                              highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
         fail(f"the run produced no results: {err} (logs: {run_dir / 'logs'})")
+    got = len(results)
+    incomplete = progress is not None and (bool(progress.problems) or got < progress.expected)
+    if incomplete:
+        title = f"{title} · INCOMPLETE: {got} of {progress.expected} samples"
     print_table(rows, console, title=title)
     write_csv(rows, run_dir / "results.csv")
     write_samples(results, run_dir / "samples.csv")
     write_samples(results, run_dir / "samples.parquet")
-    note = malformed_note(results)
-    if note:
-        console.print(note)
+    for note in [*notes, malformed_note(results)]:
+        if note:
+            console.print(note)
     excluded = sum(1 for r in results if r.excluded)
     if excluded:
         console.print(f"[yellow]{excluded} sample(s) excluded from the rates[/] (see the Excluded column and samples.csv).")
     console.print(f"Results: {run_dir / 'results.csv'} (per-sample: samples.csv, samples.parquet)")
     console.print(f"Inspect logs: {run_dir / 'logs'}  (open with: inspect view --log-dir {run_dir / 'logs'})")
+    if incomplete:
+        why = "; ".join(progress.problems[:3]) or "some samples were not run"
+        err_console.print(f"[bold red]run incomplete:[/] {got} of {progress.expected} samples ({why})"
+                          + (f"; resume with: {resume_hint}" if resume_hint else ""), highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -363,15 +462,16 @@ def report(
     from duress.results import ResultsError, malformed_note, print_conditional, print_table, summarise, write_csv
 
     _check_stored_policy(policy)
+    notes: list[str] = []
     try:
-        results, rows = summarise(runs, policy)
+        results, rows = summarise(runs, policy, notes)
     except ResultsError as err:
         fail(str(err))
     _require_llm_verdicts(results, policy)
     print_table(rows, console, title=f"Outcomes · verdicts: {policy_label(policy)}")
-    note = malformed_note(results)
-    if note:
-        console.print(note)
+    for note in [*notes, malformed_note(results)]:
+        if note:
+            console.print(note)
     if by is not None:
         try:
             print_conditional(results, by, console)

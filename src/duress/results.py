@@ -19,9 +19,9 @@ from rich.table import Table
 from duress.judges.rules import SCORER_NAME, decide, stored_verdicts
 from duress.redact import redact
 from duress.scenarios import get_family
-from duress.stats import Rate, SampleResult, rates
+from duress.stats import EXCLUSION_REASONS, Rate, SampleResult, rates
 
-SAMPLE_EXCLUSIONS = ("error", "empty", "refused")
+SAMPLE_EXCLUSIONS = tuple(r for r in EXCLUSION_REASONS if r != "judge_error")  # a whole sample left out
 
 
 if TYPE_CHECKING:
@@ -79,18 +79,26 @@ def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult
     if log.samples is None:
         raise ResultsError(f"{log.location}: the log holds no samples (was it written with --no-log-samples?)")
     model = model_label(log)
-    epoch_offset = int((log.eval.metadata or {}).get("duress", {}).get("epoch_offset", 0))
+    run_meta = (log.eval.metadata or {}).get("duress", {})
+    epoch_offset = int(run_meta.get("epoch_offset", 0))
+    # what makes two samples of the same condition and epoch the same sample: the world and the seed
+    origin = f"{run_meta.get('world', '')}:{run_meta.get('seed', '')}" if "seed" in run_meta else log.eval.task_id
     out: list[SampleResult] = []
     for s in log.samples:
         meta = s.metadata or {}
         if "condition" not in meta:
             raise ResultsError(f"{log.location}: sample {s.id} is not from a duress task")
-        base = dict(model=model, family=meta["family"], condition=meta["condition"], factors=dict(meta["factors"]),
+        base = dict(model=model, family=meta["family"], condition=meta["condition"], factors=dict(meta["factors"]), origin=origin,
                     sample_id=str(s.id), epoch=int(s.epoch) + epoch_offset, tokens=_tokens(s, log.eval.model))
         score = (s.scores or {}).get(SCORER_NAME)
         if s.error is not None or score is None:
             detail = error_detail(s.error.message) if s.error is not None else "no score was recorded"
             out.append(SampleResult(**base, excluded="error", detail=detail))
+            continue
+        if getattr(s, "limit", None) is not None:  # the episode was cut off: judging it would count a cut as a "no"
+            lim = s.limit
+            detail = f"the {lim.type} limit ({lim.limit:g}) was reached" + (f": {lim.reason}" if lim.reason else "")
+            out.append(SampleResult(**base, excluded="limit", detail=redact(detail)[:300]))
             continue
         smeta = score.metadata or {}
         if smeta.get("excluded"):
@@ -104,7 +112,8 @@ def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult
     return out
 
 
-def load_results(paths: Iterable[str | Path], policy: str | None = None) -> list[SampleResult]:
+def load_results(paths: Iterable[str | Path], policy: str | None = None,
+                 notes: list[str] | None = None) -> list[SampleResult]:
     """Per-sample results of every log under ``paths``.
 
     One log per task: an interrupted log (status ``started``, e.g. after a kill) that was later
@@ -128,7 +137,25 @@ def load_results(paths: Iterable[str | Path], policy: str | None = None) -> list
         except Exception as err:
             raise ResultsError(f"cannot read {f} as an Inspect log: {str(err).splitlines()[0][:200]}") from None
         results += sample_results(log, policy)
-    return results
+    unique = dedupe(results)
+    if len(unique) < len(results) and notes is not None:
+        notes.append(f"{len(results) - len(unique)} duplicate sample(s) (same model, world, seed, condition and epoch "
+                     "in more than one log) were counted once")
+    return unique
+
+
+def dedupe(results: Sequence[SampleResult]) -> list[SampleResult]:
+    """Each (model, family, world and seed, condition, sample, epoch) once: the first read (a finished
+    log's) wins. A rerun with the same seed gives the same samples; counting both would narrow every
+    interval for nothing."""
+    seen: set[tuple[str, str, str, str, str, int]] = set()
+    out = []
+    for r in results:
+        key = (r.model, r.family, r.origin, r.condition, r.sample_id, r.epoch)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
 
 
 def outcome_names(results: Sequence[SampleResult]) -> list[str]:
@@ -271,9 +298,11 @@ def design_order(results: Sequence[SampleResult]) -> list[SampleResult]:
     return sorted(results, key=key)
 
 
-def summarise(paths: Iterable[str | Path], policy: str | None = None) -> tuple[list[SampleResult], list[Rate]]:
-    """Per-sample results and rates of the logs under ``paths``; ``policy`` overrides the runs' own."""
-    results = design_order(load_results(paths, policy))
+def summarise(paths: Iterable[str | Path], policy: str | None = None,
+              notes: list[str] | None = None) -> tuple[list[SampleResult], list[Rate]]:
+    """Per-sample results and rates of the logs under ``paths``; ``policy`` overrides the runs' own;
+    ``notes`` collects what a reader should be told (duplicates counted once)."""
+    results = design_order(load_results(paths, policy, notes))
     if not results:
         raise ResultsError("the logs hold no finished samples yet")
     return results, rates(results, outcome_names(results))

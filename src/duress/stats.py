@@ -13,7 +13,7 @@ from typing import Any, Iterable, Sequence
 
 from statsmodels.stats.proportion import proportion_confint
 
-EXCLUSION_REASONS = ("error", "empty", "refused", "judge_error")
+EXCLUSION_REASONS = ("error", "limit", "empty", "refused", "judge_error")
 
 
 def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -49,6 +49,7 @@ class SampleResult:
     verdicts: dict[str, Any] = field(default_factory=dict, repr=False)  # each judge's verdicts, as stored in the log
     tokens: dict[str, int] = field(default_factory=dict)  # input/output tokens of the agent, and of the judge
     malformed_calls: int = 0  # tool calls recovered from malformed but unmistakable blocks
+    origin: str = ""  # world and seed of the run (or the log's task): with the epoch, what makes a sample the same
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from inspect_ai.scorer import mean
 from duress.agent import PROTOCOLS, agent_loop
 from duress.design import Design, build_design
 from duress.judges.rules import default_policy, duress_judge
+from duress.limits import MESSAGE_LIMIT, SAMPLE_TIME_LIMIT
 from duress.scenarios import Family, get_family
 from duress.scenarios.base import environment_digest
 
@@ -78,6 +79,9 @@ def family_task(
     policy: str | None = None,
     only: Sequence[str] | None = None,
     epoch_offset: int = 0,
+    sample_time_limit: int | None = SAMPLE_TIME_LIMIT,
+    message_limit: int | None = MESSAGE_LIMIT,
+    token_limit: int | None = None,
     **factor_levels: Any,
 ) -> Task:
     """Build the Inspect task for ``family``.
@@ -88,6 +92,10 @@ def family_task(
     (default: ``llm`` with a judge model, ``rules`` without).
     ``only`` keeps the listed condition ids; ``epoch_offset`` numbers this task's epochs after earlier
     rounds of the same run (sequential sampling), so their generation seeds differ.
+    Per-sample limits (0 or None: none): ``sample_time_limit`` seconds of working time (Inspect's
+    ``working_limit``: waiting on a model counts, back-off between retries does not),
+    ``message_limit`` messages, ``token_limit`` tokens. A sample that hits one is excluded as
+    ``limit``, never judged on a cut-off episode.
     """
     fam = get_family(family)
     policy = policy or default_policy(judge_model)
@@ -114,6 +122,9 @@ def family_task(
         metrics={o.name: [mean()] for o in fam.outcomes},
         epochs=Epochs(samples),
         fail_on_error=False,
+        working_limit=sample_time_limit or None,
+        message_limit=message_limit or None,
+        token_limit=token_limit or None,
         metadata={"duress": {"family": family, "protocol": protocol, "max_turns": max_turns, "world": world,
                              "seed": seed, "design": {k: list(v) for k, v in design.chosen.items()},
                              "judge_model": judge_model, "policy": policy, "epoch_offset": epoch_offset}},

@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from duress.agent import saved_episode
 from duress.results import (
+    SAMPLE_EXCLUSIONS,
     ResultsError,
     condition_label,
     conditional_rates,
@@ -46,7 +47,6 @@ MAX_CARDS = 500  # sample cards in the transcript browser
 MAX_TEXT = 20_000  # characters of one message, argument or result shown
 COLLAPSE_CHARS = 1200  # longer texts are collapsed in <details>
 COLLAPSE_LINES = 18
-SAMPLE_EXCLUSIONS = ("error", "empty", "refused")
 POLICY_NAMES = {"rules": "rules", "llm": "LLM judge", "both": "rules AND LLM judge", "either": "rules OR LLM judge"}
 AWARENESS = ("states_evaluation", "states_real")
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
