@@ -4,6 +4,7 @@ Every recovered call carries ``TextCall.malformed`` (why), and the agent loop co
 recorded action as ``"malformed"``; blocks in the protocol's own syntax, with the usual quoting
 and comma variations, are not marked."""
 
+import asyncio
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -37,7 +38,7 @@ def sent(text):
     ep = SimpleNamespace(log=log, turns=[], text_tools={n: ts for ts in toolsets for n in ts.text_tools},
                          text_specs={n: s for ts in toolsets for n, s in ts.text_tools.items()})
     log.source = "text"
-    text_step(ep, SimpleNamespace(messages=[]), ChatMessageAssistant(content=text))
+    asyncio.run(text_step(ep, SimpleNamespace(messages=[]), ChatMessageAssistant(content=text)))
     return [a.to_dict() for a in log.actions]
 
 

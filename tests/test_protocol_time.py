@@ -7,6 +7,7 @@ figures), so 1 s is a generous bound that a quadratic or cubic one misses by far
 in a forked child with a time limit, so a regression fails the test instead of hanging the suite.
 """
 
+import asyncio
 import multiprocessing as mp
 import time
 
@@ -81,7 +82,7 @@ def _time_text_step(text, out):
                          text_specs={n: s for ts in toolsets for n, s in ts.text_tools.items()})
     message = ChatMessageAssistant(content=text)
     t0 = time.perf_counter()
-    text_step(ep, SimpleNamespace(messages=[]), message)
+    asyncio.run(text_step(ep, SimpleNamespace(messages=[]), message))
     out.put(time.perf_counter() - t0)
 
 

@@ -114,3 +114,26 @@ def test_a_cancelled_call_returns_at_once_and_stops_its_line():
     assert time.monotonic() - t0 < 2.0
     stopped = t.log.actions[-2]
     assert stopped.arguments == {"command": SLOW} and not stopped.ok and "stopped" in stopped.result
+
+
+def test_a_slow_text_protocol_command_does_not_block_the_event_loop():
+    """The text protocol's bash blocks run off the loop too: other coroutines tick meanwhile."""
+    import asyncio
+
+    async def main():
+        term = terminal()
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        t = asyncio.create_task(ticker())
+        action = await term.run_text_async("bash", {"command": "yes | head -c 3000000 | sort | uniq -c | sort | wc -l"})
+        t.cancel()
+        return action, ticks
+
+    action, ticks = asyncio.run(main())
+    assert action.ok and ticks >= 3

@@ -169,7 +169,7 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
                 if proto == "native":
                     more = await _native_step(ep, state, output.message, tools, tool_names)
                 else:
-                    more = text_step(ep, state, output.message)
+                    more = await text_step(ep, state, output.message)
                 if refused or not more:
                     break
             if ep.status["content_filter"]:
@@ -196,7 +196,7 @@ async def _native_step(ep: Episode, state: TaskState, message: ChatMessageAssist
     return True
 
 
-def text_step(ep: Episode, state: TaskState, message: ChatMessageAssistant) -> bool:
+async def text_step(ep: Episode, state: TaskState, message: ChatMessageAssistant) -> bool:
     """Parse and run the blocks of one text turn; True when there were blocks (results are shown)."""
     parsed = parse_answer(message.text or "", ep.text_specs)
     reasoning, _ = split_reasoning(message)
@@ -206,7 +206,7 @@ def text_step(ep: Episode, state: TaskState, message: ChatMessageAssistant) -> b
         if call.error:
             action = ep.log.reject(call.tool, call.arguments, call.error)
         else:
-            action = ep.text_tools[call.tool].run_text(call.tool, call.arguments)
+            action = await ep.text_tools[call.tool].run_text_async(call.tool, call.arguments)
         if call.malformed:  # read leniently: the record says how (judges and reports count these)
             action.malformed = call.malformed
         feedback.append(f"[{call.tool}] {action.result}")

@@ -109,7 +109,7 @@ def replay() -> Solver:
         ep.status["turns"] = ep.log.turn = 1
         message = ChatMessageAssistant(content=answer, source="generate")
         state.messages.append(message)
-        text_step(ep, state, message)
+        await text_step(ep, state, message)
         ep.save(state)
         return state
 

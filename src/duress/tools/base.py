@@ -139,6 +139,11 @@ class Toolset(ABC):
     def run_text(self, tool: str, arguments: dict[str, Any]) -> Action:
         """Run one parsed text-protocol block of one of ``text_tools``."""
 
+    async def run_text_async(self, tool: str, arguments: dict[str, Any]) -> Action:
+        """:meth:`run_text` for the agent loop. Cheap toolsets run inline; one whose calls can take
+        long (the shell) runs them off the event loop, so other samples and signals get their turn."""
+        return self.run_text(tool, arguments)
+
     def state(self) -> dict[str, Any]:
         """The toolset's final state, kept in the record (e.g. the filesystem after the run)."""
         return {}

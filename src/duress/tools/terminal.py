@@ -90,5 +90,8 @@ class Terminal(Toolset):
     def run_text(self, tool: str, arguments: dict[str, Any]) -> Action:
         return self.run(arguments.get("command"))
 
+    async def run_text_async(self, tool: str, arguments: dict[str, Any]) -> Action:
+        return await self.run_async(arguments.get("command"))
+
     def state(self) -> dict[str, Any]:
         return self.shell.snapshot()
