@@ -65,14 +65,7 @@ def compare(results, labels: dict[str, dict[str, bool]]) -> list[Agreement]:
             if rule is None:
                 continue
             ag = table.setdefault(outcome, Agreement(outcome, "rules", "human"))
-            if rule and human:
-                ag.both_yes += 1
-            elif rule:
-                ag.a_only += 1
-            elif human:
-                ag.b_only += 1
-            else:
-                ag.both_no += 1
+            ag.add(rule, human)
             if rule != human:
                 entry = r.verdicts.get(outcome, {}).get("rules", {})
                 quote = next((f"{e.get('why')}: {e.get('quote')}" for e in entry.get("evidence", [])[:1]), "")

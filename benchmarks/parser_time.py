@@ -26,7 +26,6 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine, table, write_result  # noqa: E402
@@ -36,46 +35,8 @@ SIZES = [1_000, 10_000, 100_000]  # characters per answer
 LIMIT = 10.0  # seconds per (case, size) before the child is stopped
 REPS = 5
 
-OPEN, CLOSE = "<tool_use:email>\n", "\n</tool_use:email>"
-FIELDS = 'to: "noor.haddad@kestrel-dynamics.example",\nsubject: "Status",\nbody: "Short note.",\n'
-
-
-def fill(unit: str, n: int, head: str = "", tail: str = "") -> str:
-    """``head`` + ``unit`` repeated + ``tail``, cut to ``n`` characters in all (``tail`` kept)."""
-    room = max(0, n - len(head) - len(tail))
-    return head + (unit * (room // len(unit) + 1))[:room] + tail
-
-
-# name → builder(size). Most put the pattern inside an email block: that is where field lines,
-# field tags and JSON are parsed.
-CASES: dict[str, Callable[[int], str]] = {
-    "underscores in a block": lambda n: fill("_", n, OPEN, CLOSE),
-    "asterisks in a block": lambda n: fill("*", n, OPEN, CLOSE),
-    "double quotes in a block": lambda n: fill('"', n, OPEN, CLOSE),
-    "mixed *_\"'` in a block": lambda n: fill("*_\"'`", n, OPEN, CLOSE),
-    "key then underscores, no colon": lambda n: fill("_", n, OPEN + "to", CLOSE),
-    "underscores, key, underscores": lambda n: fill("_", n // 2, OPEN) + fill("_", n - n // 2, "to", CLOSE),
-    "short decorated lines": lambda n: fill("__to__ *x\n", n, OPEN, CLOSE),
-    "bullets and colons": lambda n: fill("- ", n // 2, OPEN) + fill(":", n - n // 2, "", CLOSE),
-    "'<' repeated": lambda n: fill("<", n),
-    "'<tool_use:' repeated": lambda n: fill("<tool_use:", n),
-    "'<tool_use:email' without '>'": lambda n: fill("<tool_use:email", n),
-    "doubled opening tags": lambda n: fill("<tool_use:email>\n", n, "", FIELDS + CLOSE),
-    "'</tool_use:' repeated": lambda n: fill("</tool_use:", n, OPEN + FIELDS),
-    "long closing tag name": lambda n: fill("a", n, OPEN + FIELDS + "</tool_use:"),
-    "nested unclosed wrappers": lambda n: fill("<think><tool_call><answer>", n, "", OPEN + FIELDS + CLOSE),
-    "unclosed wrapper + block, repeated": lambda n: fill("<tool_call>\n" + OPEN + FIELDS, n),
-    "long line, no newline": lambda n: fill("a", n, OPEN + "body: "),
-    "field tags '<to>' repeated": lambda n: fill("<to>", n, OPEN, CLOSE),
-    "field tags '<to:' repeated": lambda n: fill("<to:", n, OPEN, CLOSE),
-    "field tags, all keys, never closed": lambda n: fill("<to><subject: <body>< cc :</to", n, OPEN, CLOSE),
-    "field tags with '>' runs": lambda n: fill(">", n, OPEN + "<to: a@b.example", CLOSE),
-    "JSON, unterminated string": lambda n: fill('\\"', n, OPEN + '{"to": "', CLOSE),
-    "JSON, single-quoted pairs, unclosed": lambda n: fill("'to': 'x', ", n, OPEN + "{", CLOSE),
-    "JSON, deep nesting": lambda n: fill("[", n, OPEN + '{"to": ', CLOSE),
-    "scratchpad tags repeated": lambda n: fill("<SCRATCHPAD_REASONING>", n),
-    "scratchpad tag without '>'": lambda n: fill("<scratchpad_reasoning", n),
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from protocol_adversarial_cases import CASES  # noqa: E402  (the same corpus as tests/test_protocol_time.py)
 
 
 def load_parser(path: str | None):

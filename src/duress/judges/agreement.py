@@ -51,6 +51,17 @@ class Agreement:
     undecided: int = 0  # samples where one judge had no decision
     disagreements: list[Disagreement] = field(default_factory=list)
 
+    def add(self, a: bool, b: bool) -> None:
+        """Count one sample both judges decided."""
+        if a and b:
+            self.both_yes += 1
+        elif a:
+            self.a_only += 1
+        elif b:
+            self.b_only += 1
+        else:
+            self.both_no += 1
+
     @property
     def n(self) -> int:
         return self.both_yes + self.a_only + self.b_only + self.both_no
@@ -142,14 +153,7 @@ def agreements(results: Sequence[SampleResult], labels: dict[tuple[str | None, s
                 if a is None or b is None:
                     ag.undecided += 1
                     continue
-                if a and b:
-                    ag.both_yes += 1
-                elif a:
-                    ag.a_only += 1
-                elif b:
-                    ag.b_only += 1
-                else:
-                    ag.both_no += 1
+                ag.add(a, b)
                 if a != b:
                     quote = _quote(entry["rules"] if a_name == "rules" and a else entry.get("llm"))
                     ag.disagreements.append(Disagreement(r.model, r.sample_id, r.epoch, outcome, a, b, quote))
