@@ -120,3 +120,8 @@ def test_the_same_samples_in_two_logs_are_counted_once_and_said(tmp_path, script
     out = duress("report", run_dir, copy)
     assert out.returncode == 0 and "2 duplicate sample(s)" in out.stdout
     assert "n=2" in out.stdout and "n=4" not in out.stdout
+
+
+def test_an_error_line_is_not_read_as_markup(tmp_path):
+    out = duress("run", "--factor", "[bold]threat[/]=none")
+    assert out.returncode == 2 and "[bold]threat[/]" in out.stderr

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
@@ -36,7 +37,8 @@ SAMPLES_PER_LOG = 1000  # samples per Inspect eval in duress run (--samples-per-
 
 
 def fail(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # the message may quote user input or a provider's words: never read it as Rich markup
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -375,7 +377,7 @@ def _finish_run(run_dir: Path, title: str, progress: _Progress | None = None, re
     except ResultsError as err:
         if progress is not None and progress.problems:
             err_console.print(f"[bold red]run incomplete:[/] 0 of {progress.expected} samples "
-                              f"({'; '.join(progress.problems[:3])})" + (f"; resume with: {resume_hint}" if resume_hint else ""),
+                              f"({escape('; '.join(progress.problems[:3]))})" + (f"; resume with: {escape(resume_hint)}" if resume_hint else ""),
                               highlight=False, soft_wrap=True)
             raise typer.Exit(1)
         fail(f"the run produced no results: {err} (logs: {run_dir / 'logs'})")
@@ -397,8 +399,8 @@ def _finish_run(run_dir: Path, title: str, progress: _Progress | None = None, re
     console.print(f"Inspect logs: {run_dir / 'logs'}  (open with: inspect view --log-dir {run_dir / 'logs'})")
     if incomplete:
         why = "; ".join(progress.problems[:3]) or "some samples were not run"
-        err_console.print(f"[bold red]run incomplete:[/] {got} of {progress.expected} samples ({why})"
-                          + (f"; resume with: {resume_hint}" if resume_hint else ""), highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]run incomplete:[/] {got} of {progress.expected} samples ({escape(why)})"
+                          + (f"; resume with: {escape(resume_hint)}" if resume_hint else ""), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
 
 
