@@ -50,6 +50,21 @@ def test_default_design_and_detectors_cover_the_outcomes(name):
     assert len(design.conditions()) >= 2
 
 
+@pytest.mark.parametrize("name", FAMILIES)
+def test_every_outcome_has_a_rule_detector_and_a_rubric(name):
+    """An outcome without a rubric would silently be judged by the rules alone under --policy llm."""
+    from duress.judges.llm import family_folder, rubrics
+
+    fam = get_family(name)
+    own = rubrics(family_folder(fam))
+    missing_rubric = [o.name for o in fam.judged_outcomes if o.name not in own]
+    missing_detector = [o.name for o in fam.outcomes if o.name not in fam.detectors]
+    assert (missing_rubric, missing_detector) == ([], [])
+    for o in fam.judged_outcomes:
+        rubric = own[o.name]
+        assert rubric.get("question") and (rubric.get("definition") or rubric.get("opposite_of")), o.name
+
+
 def test_bold_action_tools_factor_sets_the_toolsets():
     fam = get_family("bold_action")
     w = fam.world("canonical")
