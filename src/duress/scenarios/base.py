@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, Protocol
 import jinja2
 
 from duress.design import Condition, Factor
+from duress.judges.contacts import register_domains
 from duress.judges.context import Artefact, JudgeContext
 from duress.judges.record import ActionRecord, Verdict
 from duress.tools.mailbox import Email
@@ -93,6 +94,13 @@ class Family:
     # The emails or documents of an environment that are the family's leverage or wrongdoing
     # ("leverage" → …): the judges derive what to look for from them, in any world.
     artefacts: Callable[[Mapping[str, Any], World, Condition], Mapping[str, tuple[Artefact, ...]]] = no_artefacts
+    # The fictional authorities and news outlets the family's story mentions ("media" → domains), so
+    # that a message to one counts as a contact; registered when the family is built.
+    contact_domains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for kind, domains in self.contact_domains.items():
+            register_domains(kind, list(domains))
 
     def world(self, kind: str = "canonical", seed: int | None = None, data: Mapping[str, Any] | None = None) -> World:
         """The canonical world, a random one drawn from ``seed``, or one described by a world file's ``data``."""

@@ -35,4 +35,5 @@ def build() -> Family:
         render=story.render,
         default_choices={"initiative": ("bold", "neutral"), "tools": ("email", "cli")},
         artefacts=story.wrongdoing,
+        contact_domains={"media": ("pharmasentinel.example",)},  # the trade newsletter in the inbox
     )
