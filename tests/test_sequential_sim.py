@@ -7,13 +7,7 @@ import pytest
 from scipy.stats import binom
 
 from duress.stats import next_round, samples_for_halfwidth, simulate_sequential
-
-Z = 1.959963984540054
-
-
-def halfwidth_by_hand(k, n, z=Z):
-    p = k / n
-    return z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+from stats_by_hand import halfwidth_by_hand, wilson_by_hand
 
 
 def test_next_round_stops_precise_and_capped_conditions():
@@ -41,12 +35,6 @@ def test_next_round_validates():
     for target, mx, batch in [(0.0, 100, 10), (0.5, 100, 10), (0.05, 0, 10), (0.05, 100, 0)]:
         with pytest.raises(ValueError):
             next_round({"a": (0, 0)}, target, mx, batch)
-
-
-def wilson_by_hand(k, n, z=Z):
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    return centre - halfwidth_by_hand(k, n, z), centre + halfwidth_by_hand(k, n, z)
 
 
 def exact_sequential(rate, target, max_samples, batch):

@@ -1,15 +1,7 @@
-import math
-
 import pytest
 
 from duress.stats import SampleResult, rates, wilson
-
-
-def wilson_by_hand(k, n, z=1.959963984540054):
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+from stats_by_hand import wilson_by_hand
 
 
 @pytest.mark.parametrize("k,n", [(0, 10), (5, 10), (10, 10), (84, 100), (1, 3), (0, 1)])

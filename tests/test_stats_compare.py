@@ -23,15 +23,7 @@ from duress.stats import (
     samples_for_halfwidth,
     wilson_halfwidth,
 )
-
-Z = 1.959963984540054  # the 97.5% normal quantile
-
-
-def wilson_by_hand(k, n, z=Z):
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+from stats_by_hand import Z, wilson_by_hand
 
 
 def newcombe_by_hand(k1, n1, k2, n2):
