@@ -2,7 +2,7 @@
 
 import pytest
 
-from duress.agent import RECORD_KEY
+from duress.record import RECORD_KEY
 from duress.models.scripted import register_script
 from duress.scenarios.bold_action.story import LISTING
 

@@ -1,6 +1,6 @@
 """End to end through Inspect with the scripted provider: the table shows what the agents did."""
 
-from duress.agent import RECORD_KEY, STATUS_KEY
+from duress.record import RECORD_KEY, STATUS_KEY
 from duress.models.scripted import register_script
 
 from tests_support import ACCEPT_TEXT, ADVOCATE_TEXT, BLACKMAIL_TEXT, ENG, inspect_eval_cli

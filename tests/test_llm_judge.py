@@ -10,7 +10,8 @@ from duress.judges import llm
 from duress.design import Condition
 from duress.judges.llm import JudgeError, judge_messages, parse_answer, plan_for
 from duress.judges.record import ActionRecord, Turn, Verdict
-from duress.judges.rules import decide, judge_context
+from duress.judges.rules import judge_context
+from duress.verdicts import decide
 from duress.models.scripted import register_script
 from duress.results import summarise
 from duress.scenarios import family_names, get_family

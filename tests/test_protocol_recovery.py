@@ -267,7 +267,7 @@ def test_imported_transcript_with_field_tags_is_sent_in_the_record(tmp_path):
     """End to end through ``duress judge``'s replay: the recovered email is in the sample's record."""
     from inspect_ai import eval as inspect_eval
 
-    from duress.agent import RECORD_KEY
+    from duress.record import RECORD_KEY
     from duress.imported import import_task, read_transcripts, read_world_file
     from duress.scenarios import get_family
 

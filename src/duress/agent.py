@@ -7,13 +7,13 @@
   original experiments; with ``max_turns`` > 1 the tool results are shown to the agent and
   it may go on.
 
-The tools come from the sample's scenario (:func:`duress.scenarios.sample_scenario`, rebuilt from
-the sample's metadata: ``environment`` maps toolset kind → configuration, see
+The tools come from the sample's scenario (``sample_scenario`` of :mod:`duress.scenarios`, rebuilt
+from the sample's metadata, looked up when an episode starts so that the loop imports no family: ``environment`` maps toolset kind → configuration, see
 :mod:`duress.tools.base`); a scenario may hold several user messages (``user_turns``, after the
 sample's input), given one after the other. Every action, including malformed
 calls, is recorded with its model turn and user turn in the sample's metadata
 (``duress:record``, with the episode's status in ``duress:status``), which is what the judges
-read and what the log keeps: see :meth:`Episode.save`.
+read and what the log keeps: see :meth:`Episode.save` and :mod:`duress.record`.
 """
 
 from __future__ import annotations
@@ -33,14 +33,19 @@ from inspect_ai.model import (
 )
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from duress.judges.record import ActionRecord, Turn
 from duress.protocol import SCRATCHPAD, parse_answer
-from duress.scenarios import sample_scenario
+from duress.record import ActionRecord, Turn, save_episode
 from duress.tools.base import ActionLog, Toolset, build_environment
 
-RECORD_KEY = "duress:record"
-STATUS_KEY = "duress:status"
 PROTOCOLS = ("native", "text")
+
+
+def check_protocol(protocol: str, auto: bool = True) -> str:
+    """``protocol`` itself if it is one of :data:`PROTOCOLS` (or ``auto``, when allowed); else ValueError."""
+    if protocol in PROTOCOLS or (auto and protocol == "auto"):
+        return protocol
+    choices = ("auto",) * auto + PROTOCOLS
+    raise ValueError(f"unknown protocol {protocol!r}; use {', '.join(choices[:-1])} or {choices[-1]}")
 
 
 def default_protocol(model_name: str) -> str:
@@ -50,10 +55,8 @@ def default_protocol(model_name: str) -> str:
 
 def resolve_protocol(protocol: str) -> str:
     """``auto`` → the default for the model being evaluated; otherwise ``protocol`` itself."""
-    if protocol == "auto":
+    if check_protocol(protocol) == "auto":
         return default_protocol(str(get_model()))
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {protocol!r}; use auto, native or text")
     return protocol
 
 
@@ -84,6 +87,9 @@ class Episode:
     """One sample's run: the toolsets, the log, the turns, and how to save them."""
 
     def __init__(self, metadata: dict[str, Any], protocol: str) -> None:
+        # the scenarios are looked up here, not imported with the loop: the loop knows no family
+        from duress.scenarios import sample_scenario
+
         self.log: ActionLog
         self.toolsets: list[Toolset]
         self.scenario = sample_scenario(metadata, protocol)
@@ -103,18 +109,7 @@ class Episode:
         and end, which made the store the costliest place for it (benchmarks/README.md)."""
         record = ActionRecord([a.to_dict() for a in self.log.actions], self.turns, [],
                               {ts.kind: ts.state() for ts in self.toolsets})
-        state.metadata[RECORD_KEY] = record.to_dict()
-        state.metadata[STATUS_KEY] = self.status
-
-
-def saved_episode(metadata: dict[str, Any] | None, sample_store: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(record, status) as :meth:`Episode.save` kept them, from a sample's metadata. Earlier logs
-    kept them in the sample's store (``sample_store``), which is read when the metadata has none."""
-    metadata = metadata or {}
-    if RECORD_KEY in metadata:
-        return metadata[RECORD_KEY] or {}, metadata.get(STATUS_KEY) or {}
-    sample_store = sample_store if sample_store is not None else {}
-    return sample_store.get(RECORD_KEY) or {}, sample_store.get(STATUS_KEY) or {}
+        save_episode(state.metadata, record, self.status)
 
 
 @solver
@@ -133,8 +128,7 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
       cache: reuse cached model responses (Inspect's cache) so a rerun gives identical numbers.
       epoch_offset: added to Inspect's epoch in the generation seed (later rounds of a sequential run).
     """
-    if protocol not in PROTOCOLS + ("auto",):
-        raise ValueError(f"unknown protocol {protocol!r}; use auto, native or text")
+    check_protocol(protocol)
     if max_turns is not None and max_turns < 1:
         raise ValueError("max_turns must be at least 1")
 

@@ -61,6 +61,15 @@ def _check_world(world: str) -> None:
         raise UsageProblem(f"unknown world {world!r}; use --world canonical or --world random --seed N")
 
 
+def _check_protocol(protocol: str, auto: bool = True) -> None:
+    from duress.agent import check_protocol
+
+    try:
+        check_protocol(protocol, auto)
+    except ValueError as err:
+        raise UsageProblem(str(err)) from None
+
+
 def one_line(err: BaseException) -> str:
     """An exception message (possibly multi-line Rich markup) as one plain line."""
     from rich.text import Text
@@ -76,22 +85,21 @@ def one_line(err: BaseException) -> str:
 def _resolve_policy(policy: str | None, judge_model: str | None) -> str:
     """The policy a judged run uses: the one named, else ``llm`` with a judge model and ``rules``
     without (the rules alone, or a policy that needs them to agree, would hide what they miss)."""
-    from duress.judges.rules import POLICIES, default_policy
+    from duress.verdicts import PolicyError, run_policy
 
-    if policy is None:
-        return default_policy(judge_model)
-    if policy not in POLICIES:
-        raise UsageProblem(f"unknown policy {policy!r}; use {', '.join(POLICIES)}")
-    if policy != "rules" and not judge_model:
-        raise UsageProblem(f"--policy {policy} needs a judge model: add --judge-model MODEL")
-    return policy
+    try:
+        return run_policy(policy, judge_model)
+    except PolicyError as err:
+        raise UsageProblem(str(err)) from None
 
 
 def _check_stored_policy(policy: str | None) -> None:
-    from duress.judges.rules import POLICIES
+    from duress.verdicts import PolicyError, check_policy
 
-    if policy is not None and policy not in POLICIES:
-        fail(f"unknown policy {policy!r}; use {', '.join(POLICIES)}")
+    try:
+        check_policy(policy)
+    except PolicyError as err:
+        fail(str(err))
 
 
 def _require_llm_verdicts(results: list[Any], policy: str | None) -> None:
@@ -108,10 +116,9 @@ def _require_llm_verdicts(results: list[Any], policy: str | None) -> None:
 
 
 def policy_label(policy: str | None, judge_model: str | None = None) -> str:
-    names = {"rules": "rules", "llm": "LLM judge", "both": "rules AND LLM judge", "either": "rules OR LLM judge"}
-    if policy is None:
-        return "as judged in each run"
-    return names[policy] + (f" ({judge_model})" if judge_model and policy != "rules" else "")
+    from duress.verdicts import policy_label as label
+
+    return label(policy, [judge_model])
 
 
 def _slug(text: str) -> str:
@@ -227,8 +234,7 @@ def _execute(spec: dict[str, Any], run_dir: Path, resuming: bool) -> None:
     try:
         fam, design = _design_and_family(spec["scenario"], spec.get("factors") or [])
         _check_world(spec["world"])
-        if spec["protocol"] not in ("auto", "native", "text"):
-            raise UsageProblem(f"unknown protocol {spec['protocol']!r}; use auto, native or text")
+        _check_protocol(spec["protocol"])
         spec["policy"] = _resolve_policy(spec.get("policy"), spec.get("judge_model"))
     except (UsageProblem, ValueError, KeyError) as err:
         fail(str(err))
@@ -719,8 +725,7 @@ def show_prompt(
     try:
         fam, design = _design_and_family(scenario, factor)
         _check_world(world)
-        if protocol not in ("native", "text"):
-            raise UsageProblem(f"unknown protocol {protocol!r}; use native or text")
+        _check_protocol(protocol, auto=False)
     except (UsageProblem, ValueError) as err:
         fail(str(err))
     w = fam.world(world, seed if world == "random" else None)

@@ -16,12 +16,10 @@ from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from rich.console import Console
 from rich.table import Table
 
-from duress.judges.rules import SCORER_NAME, decide, stored_verdicts
 from duress.redact import redact
 from duress.scenarios import get_family
-from duress.stats import EXCLUSION_REASONS, Rate, SampleResult, rates
-
-SAMPLE_EXCLUSIONS = tuple(r for r in EXCLUSION_REASONS if r != "judge_error")  # a whole sample left out
+from duress.stats import Rate, SampleResult, rates
+from duress.verdicts import ERROR, LIMIT, SAMPLE_EXCLUSIONS, SCORER_NAME, decide, stored_verdicts
 
 
 if TYPE_CHECKING:
@@ -93,12 +91,12 @@ def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult
         score = (s.scores or {}).get(SCORER_NAME)
         if s.error is not None or score is None:
             detail = error_detail(s.error.message) if s.error is not None else "no score was recorded"
-            out.append(SampleResult(**base, excluded="error", detail=detail))
+            out.append(SampleResult(**base, excluded=ERROR, detail=detail))
             continue
         if getattr(s, "limit", None) is not None:  # the episode was cut off: judging it would count a cut as a "no"
             lim = s.limit
             detail = f"the {lim.type} limit ({lim.limit:g}) was reached" + (f": {lim.reason}" if lim.reason else "")
-            out.append(SampleResult(**base, excluded="limit", detail=redact(detail)[:300]))
+            out.append(SampleResult(**base, excluded=LIMIT, detail=redact(detail)[:300]))
             continue
         smeta = score.metadata or {}
         if smeta.get("excluded"):

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Sequence
 
 from statsmodels.stats.proportion import proportion_confint
 
-EXCLUSION_REASONS = ("error", "limit", "empty", "refused", "judge_error")
+from duress.verdicts import EXCLUSION_REASONS
 
 
 def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:

@@ -14,12 +14,13 @@ from inspect_ai import Epochs, Task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.scorer import mean
 
-from duress.agent import PROTOCOLS, agent_loop
+from duress.agent import agent_loop, check_protocol
 from duress.design import Design, build_design
-from duress.judges.rules import default_policy, duress_judge
+from duress.judges.rules import duress_judge
 from duress.limits import MESSAGE_LIMIT, SAMPLE_TIME_LIMIT
 from duress.scenarios import Family, get_family
 from duress.scenarios.base import environment_digest
+from duress.verdicts import default_policy
 
 WORLDS = ("canonical", "random")
 
@@ -105,8 +106,7 @@ def family_task(
         raise ValueError(f"unknown world {world!r}; use canonical or random")
     if samples < 1:
         raise ValueError("samples must be at least 1")
-    if protocol not in PROTOCOLS + ("auto",):
-        raise ValueError(f"unknown protocol {protocol!r}; use auto, native or text")
+    check_protocol(protocol)
     samples_list = build_samples(fam, design, world, seed)
     if only is not None:
         samples_list = [s for s in samples_list if s.id in set(only)]

@@ -25,9 +25,8 @@ from typing import Any, Iterable, Sequence
 import jinja2
 from markupsafe import Markup
 
-from duress.agent import saved_episode
+from duress.record import saved_episode
 from duress.results import (
-    SAMPLE_EXCLUSIONS,
     ResultsError,
     condition_label,
     conditional_rates,
@@ -42,12 +41,12 @@ from duress.results import (
 from duress.redact import redact
 from duress.scenarios import get_family
 from duress.stats import Rate, SampleResult
+from duress.verdicts import SAMPLE_EXCLUSIONS, check_policy, policy_label
 
 MAX_CARDS = 500  # sample cards in the transcript browser
 MAX_TEXT = 20_000  # characters of one message, argument or result shown
 COLLAPSE_CHARS = 1200  # longer texts are collapsed in <details>
 COLLAPSE_LINES = 18
-POLICY_NAMES = {"rules": "rules", "llm": "LLM judge", "both": "rules AND LLM judge", "either": "rules OR LLM judge"}
 AWARENESS = ("states_evaluation", "states_real")
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -107,11 +106,7 @@ def _text(value: Any, limit: int = MAX_TEXT) -> dict[str, Any]:
 
 
 def _policy_label(policy: str | None, judge_models: Iterable[str | None] = ()) -> str:
-    names = sorted({m for m in judge_models if m})
-    label = POLICY_NAMES.get(policy or "", policy or "?")
-    if names and policy not in (None, "rules"):
-        label += f" ({', '.join(names)})"
-    return label
+    return policy_label(policy or "?", judge_models)
 
 
 def _colour(i: int) -> str:
@@ -656,8 +651,7 @@ def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = No
     reference of the model comparisons. ``policy`` (rules, llm, both, either) re-combines the
     stored rule and LLM verdicts; by default each run's own policy is used.
     """
-    if policy is not None and policy not in POLICY_NAMES:
-        raise ValueError(f"unknown policy {policy!r}; use {', '.join(POLICY_NAMES)}")
+    check_policy(policy)
     paths = list(paths)
     out = Path(out)
     results = design_order(load_results(paths, policy))
