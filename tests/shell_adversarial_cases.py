@@ -6,7 +6,7 @@ character ranges, glob and argument bombs, quadratic walks, oversized events. ``
 asserts that every case comes back quickly and small; ``benchmarks/shell_adversarial.py`` prints the
 figures (and can measure another copy of ``shell.py``, e.g. the one before a change).
 
-The runner loads ``shell.py`` by file path in a fresh ``python`` child (no Inspect import), caps the
+The runner loads the shell package (or one ``shell.py`` file) by path in a fresh ``python`` child (no Inspect import), caps the
 child's address space and CPU with ``setrlimit`` (so a broken shell is stopped, not the machine), and
 reads the child's CPU time with ``os.wait4`` after it exits (so a child killed by a limit still
 reports what it used) and its peak RSS from ``/proc/self/status`` (``ru_maxrss`` would include the
@@ -24,7 +24,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-SHELL_PY = Path(__file__).resolve().parent.parent / "src" / "duress" / "tools" / "shell.py"
+SHELL_PY = Path(__file__).resolve().parent.parent / "src" / "duress" / "tools" / "shell"  # the package (a folder)
 
 A300 = "a" * 300
 _PCT = "%1000s"
@@ -103,7 +103,12 @@ import importlib.util, json, resource, sys, time
 path, case, mem_mb, cpu_s = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 resource.setrlimit(resource.RLIMIT_AS, (mem_mb << 20, mem_mb << 20))
 resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 2))
-spec = importlib.util.spec_from_file_location("shell_under_test", path)
+import os
+if os.path.isdir(path):  # the shell package: load its __init__ with the folder as its search path
+    spec = importlib.util.spec_from_file_location("shell_under_test", os.path.join(path, "__init__.py"),
+                                                  submodule_search_locations=[path])
+else:  # one shell.py (e.g. an older revision)
+    spec = importlib.util.spec_from_file_location("shell_under_test", path)
 mod = importlib.util.module_from_spec(spec)
 sys.modules["shell_under_test"] = mod
 spec.loader.exec_module(mod)

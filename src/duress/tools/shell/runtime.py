@@ -1,0 +1,768 @@
+"""Running lines: streams, options, the command registry, expansion, redirection and the users table."""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import getopt
+import math
+import posixpath
+import re
+import shlex
+import threading
+from datetime import datetime
+from typing import Any, Callable
+
+
+
+from .events import (ShellEvent, ShellResult)
+from .limits import (CPU_BUDGET_SECONDS, MAX_COMMANDS_PER_LINE, MAX_COMMAND_CHARS, MAX_EVENT_DATA_CHARS, MAX_OUTPUT_CHARS, STOPPED_MESSAGE, _Abort, _Budget, _Exit, _Fail, _FsError, _MAX_ARGV_CHARS, _MAX_DEPTH, _MAX_DISPATCHES, _MAX_EVENT_CHARS_PER_LINE, _MAX_GLOB_WORK, _MAX_STREAM_CHARS, _ParseError, _SubstitutionError, _TRUNCATED, _Timeout, _bounded, _budget, _clip, _current, _digest, _human, _join_lines, _nbytes, _tick)
+from .syntax import (_HereDoc, _Lexer, _Redirect, _Simple, _Word, _parse)
+from .vfs import (_DEVICES, _FileSystem)
+
+# --- one command's streams ---------------------------------------------------------------------
+class _Sink:
+    """Collects (fd, text) chunks in order, bounded."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[int, str]] = []
+        self.size = 0
+
+    def write(self, fd: int, text: str) -> None:
+        room = _MAX_STREAM_CHARS - self.size
+        if text and room > 0:
+            text = text[:room]
+            self.chunks.append((fd, text))
+            self.size += len(text)
+
+    def text(self) -> str:
+        return "".join(t for _, t in self.chunks)
+
+
+class _Opts:
+    """Parsed options: (key, value) pairs where key is the short letter (or long name)."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def __contains__(self, key: str) -> bool:
+        return any(k == key for k, _ in self.pairs)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        values = self.all(key)
+        return values[-1] if values else default
+
+    def all(self, key: str) -> list[str]:
+        return [v for k, v in self.pairs if k == key]
+
+
+class _Ctx(_Sink):
+    """One simple command being run: argv, stdin, output chunks and provenance of what it read."""
+
+    def __init__(self, argv: list[str], stdin: str | None, depth: int, text: str,
+                 parent: "_Ctx | None" = None, sources: set | None = None) -> None:
+        super().__init__()
+        self.argv, self.stdin, self.depth, self.text, self.parent = argv, stdin, depth, text, parent
+        self.stdin_sources: set[str] = set(sources or ())
+        self.sources: set[str] = parent.sources if parent else set()
+        self.tty = False
+        self.status = 0
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.argv[0]) if self.argv else ""
+
+    @property
+    def args(self) -> list[str]:
+        return self.argv[1:]
+
+    def write(self, fd: int, text: str) -> None:
+        (self.parent.write if self.parent else super().write)(fd, text)
+
+    @property
+    def full(self) -> bool:
+        """True once this command's output reached the stream cap: anything more would be cut."""
+        root = self
+        while root.parent is not None:
+            root = root.parent
+        return root.size >= _MAX_STREAM_CHARS
+
+    def out(self, text: str) -> None:
+        self.write(1, text)
+
+    def err(self, text: str) -> None:
+        self.write(2, text if text.endswith("\n") else text + "\n")
+        self.status = self.status or 1
+
+    def getopt(self, short: str, long: dict | None = None, args: list[str] | None = None, code: int = 1):
+        """GNU-style options; ``long`` maps 'name' or 'name=' to the short letter it aliases."""
+        long = long or {}
+        try:
+            pairs, rest = getopt.gnu_getopt(self.args if args is None else args, short, list(long))
+        except getopt.GetoptError as exc:
+            opt, needs = exc.opt, "requires" in exc.msg
+            if len(opt) == 1:
+                msg = f"{self.name}: {'option requires an argument' if needs else 'invalid option'} -- '{opt}'"
+            else:
+                msg = f"{self.name}: " + (f"option '--{opt}' requires an argument" if needs else f"unrecognized option '--{opt}'")
+            raise _Fail(f"{msg}\nTry '{self.name} --help' for more information.", code) from None
+        alias = {k.rstrip("="): v for k, v in long.items()}
+        return _Opts([(alias.get(k[2:], k[2:]) if k.startswith("--") else k[1:], v) for k, v in pairs]), rest
+
+
+def _scan(args: list[str], valued: frozenset, flags: frozenset, name: str, lenient: bool = False):
+    """Option scanner for tools with many long options (curl, wget, ssh family)."""
+    pairs, operands, i = [], [], 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            operands += args[i + 1:]
+            break
+        if a.startswith("--") or a in valued or a in flags:
+            key, eq, value = a.partition("=") if a.startswith("--") else (a, "", "")
+            if key in valued:
+                if not eq:
+                    if i + 1 >= len(args):
+                        raise _Fail(f"{name}: option {key}: requires parameter", 2)
+                    i, value = i + 1, args[i + 1]
+                pairs.append((key, value))
+            elif key in flags or lenient:
+                pairs.append((key, ""))
+            else:
+                raise _Fail(f"{name}: option {key}: is unknown\n{name}: try '{name} --help' for more information", 2)
+        elif a.startswith("-") and len(a) > 1:
+            for k, ch in enumerate(a[1:], start=2):
+                key = "-" + ch
+                if key in valued:
+                    value = a[k:]
+                    if not value:
+                        if i + 1 >= len(args):
+                            raise _Fail(f"{name}: option {key}: requires parameter", 2)
+                        i, value = i + 1, args[i + 1]
+                    pairs.append((key, value))
+                    break
+                if key not in flags and not lenient:
+                    raise _Fail(f"{name}: option {key}: is unknown\n{name}: try '{name} --help' for more information", 2)
+                pairs.append((key, ""))
+        else:
+            operands.append(a)
+        i += 1
+    return pairs, operands
+
+
+_COMMANDS: dict[str, Callable[[Any, _Ctx], int]] = {}
+_HELP: dict[str, str] = {}
+_BUILTINS = {"cd", "history", "exit", "export", "unset", "alias", "source", ".", "set", "[", "[[", "test", "true",
+             "false", "echo", "printf", "pwd", "kill", "type", "unalias"}
+_KEYWORDS = {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "select",
+             "function", "{", "}", "coproc"}
+_SBIN = {"usermod", "userdel", "deluser", "chage", "gpasswd", "shutdown", "reboot", "sendmail"}
+_REMOTE = re.compile(r"^(?:(?P<user>[^@:/\s]+)@)?(?P<host>[A-Za-z0-9][A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+\]):(?P<path>.*)$")
+_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$|^\[?[0-9A-Fa-f:.]+\]?$")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def _command(*names: str, help: str = "") -> Callable:
+    """Register a Shell method as the implementation of one or more commands."""
+
+    def register(func: Callable) -> Callable:
+        for n in names:
+            _COMMANDS[n], _HELP[n] = func, help
+        return func
+
+    return register
+
+
+def _parse_now(now: str) -> datetime:
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(str(now).strip()[:19], fmt)
+        except ValueError:
+            continue
+    return datetime(2026, 3, 12, 15, 5)
+
+
+# --- the shell ---------------------------------------------------------------------------------
+class _Runtime:
+    """A deterministic, inert simulation of a bash session on a corporate Linux host."""
+
+    def __init__(self, files: dict[str, str], users: dict[str, dict] | None = None, *, user: str = "agent",
+                 home: str = "/home/agent", hostname: str = "ops-01", now: str = "2026-03-12 15:05:00",
+                 domain: str = "example.com", cpu_budget: float = CPU_BUDGET_SECONDS) -> None:
+        self.user, self.home, self.hostname, self.domain, self.now = user, home, hostname, domain, now
+        self.cpu_budget = cpu_budget
+        self._lock = threading.Lock()
+        self._dt = _parse_now(now)
+        self.users: dict[str, dict] = {name: self._normalise_user(name, info) for name, info in (users or {}).items()}
+        if user not in self.users:
+            self.users[user] = self._normalise_user(user, {"groups": [user, "sudo"]})
+        self._uids = {name: 1000 + i for i, name in enumerate([user] + [u for u in self.users if u != user])}
+        self.fs = _FileSystem()
+        for d in ("/tmp", "/etc", "/var/log", "/var/mail", "/root", home, *(f"/home/{u}" for u in self.users)):
+            self.fs.mkdir(d)
+        for path, content in (files or {}).items():
+            p = posixpath.normpath("/" + str(path).lstrip("/"))
+            try:
+                self.fs.mkdir(posixpath.dirname(p))
+                self.fs.write(p, str(content), force=True)
+            except _FsError as exc:
+                raise ValueError(f"cannot place {path!r} in the simulated filesystem: {exc}") from None
+        self._generated = [p for p in ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/hostname") if p not in self.fs.files]
+        self._regenerate_etc(initial=True)
+        self.cwd = self._oldpwd = home
+        self._history: list[str] = []
+        self._events: list[ShellEvent] = []
+        self._status, self._dispatches, self._event_chars = 0, 0, 0
+        self._perm_changed: set[str] = set()
+        self._procs = [{"pid": 1, "user": "root", "tty": "?", "cmd": "/sbin/init"},
+                       {"pid": 612, "user": "root", "tty": "?", "cmd": "/usr/sbin/sshd -D"},
+                       {"pid": 640, "user": "root", "tty": "?", "cmd": "/usr/sbin/cron -f"},
+                       {"pid": 2001, "user": user, "tty": "pts/0", "cmd": "-bash"}]
+        for i, name in enumerate(u for u in self.users if u != user):
+            self._procs.append({"pid": 3100 + 17 * i, "user": name, "tty": f"pts/{i + 1}", "cmd": "-bash"})
+
+    # --- public interface ----------------------------------------------------------------------
+    def run(self, command_line: str, stop: threading.Event | None = None) -> ShellResult:
+        """Run one command line; never raises, whatever the input.
+
+        Safe to call from any thread: lines run one at a time. A line that uses more than
+        ``cpu_budget`` seconds of CPU, or whose ``stop`` event is set while it runs, is cut short
+        (``stopped``) with what it printed and the events it caused until then."""
+        with self._lock:
+            self._events = []
+            _current.budget = _Budget(self.cpu_budget, stop)
+            try:
+                return self._run_top(command_line)
+            except Exception as exc:  # a last guard: hostile input must never crash the caller
+                return ShellResult(f"bash: internal error ({type(exc).__name__})\n", 1, list(self._events))
+            finally:
+                del _current.budget
+
+    @property
+    def history(self) -> list[str]:
+        return list(self._history)
+
+    def snapshot(self) -> dict:
+        """JSON-serialisable state for the record (waits for a line still running)."""
+        with self._lock:
+            perms = {p: {"mode": f"{m[0]:04o}", "owner": m[1], "group": m[2]}
+                     for p in sorted(self._perm_changed) if (m := self.fs.meta.get(p))}
+            return {"cwd": self.cwd, "user": self.user, "files": dict(sorted(self.fs.files.items())),
+                    "dirs": sorted(self.fs.children), "users": copy.deepcopy(self.users), "permissions": perms,
+                    "history": list(self._history)}
+
+    # --- running lines -------------------------------------------------------------------------
+    def _run_top(self, command_line: Any) -> ShellResult:
+        if isinstance(command_line, bytes):
+            command_line = command_line.decode("utf-8", "replace")
+        line = command_line if isinstance(command_line, str) else str(command_line)
+        if line.strip():
+            self._history.append(line if len(line) <= MAX_COMMAND_CHARS else line[:200] + " ...")
+        if len(line) > MAX_COMMAND_CHARS:
+            return ShellResult(f"bash: command line too long ({len(line)} characters; the limit is "
+                               f"{MAX_COMMAND_CHARS})\n", 2, [])
+        term, self._dispatches, self._event_chars = _Sink(), 0, 0
+        stopped = False
+        try:
+            status = self._run_line(line, term, 0)
+        except _Abort:
+            term.write(2, f"bash: too many commands run for one line (limit {_MAX_DISPATCHES}); stopped\n")
+            status = 1
+        except _Timeout:
+            stopped, status = True, 124
+        self._status = status
+        text = term.text().replace("\0", "")
+        note = STOPPED_MESSAGE.format(budget=self.cpu_budget) if stopped else ""
+        if note and text and not text.endswith("\n"):
+            text += "\n"
+        if len(text) + len(note) > MAX_OUTPUT_CHARS:
+            text = text[:MAX_OUTPUT_CHARS - len(_TRUNCATED) - len(note)] + _TRUNCATED
+        return ShellResult(text + note, status, list(self._events), stopped)
+
+    def _run_line(self, line: str, term: _Sink, depth: int) -> int:
+        """Parse and run a line (or script) writing to term; syntax errors are reported, not raised."""
+        try:
+            program = _parse(_Lexer(line).tokenize())
+        except _ParseError as exc:
+            term.write(2, f"bash: {exc}\n")
+            return 2
+        except _SubstitutionError:
+            term.write(2, "bash: command substitution is not available in this shell\n")
+            return 1
+        keywords = [s.words[0].parts[0][1] for andor in program for _, p in andor for s in p
+                    if s.words and len(s.words[0].parts) == 1 and s.words[0].parts[0][0] == "lit"
+                    and s.words[0].parts[0][1] in _KEYWORDS]
+        if keywords:
+            term.write(2, f"bash: `{keywords[0]}': compound commands (if, for, while, case, functions) are not "
+                          "supported in this shell; run simple commands one at a time\n")
+            return 2
+        count = sum(len(p) for andor in program for _, p in andor)
+        if count > MAX_COMMANDS_PER_LINE:
+            term.write(2, f"bash: too many commands in one line ({count}; the limit is {MAX_COMMANDS_PER_LINE})\n")
+            return 2
+        status = self._status
+        try:
+            for andor in program:
+                for connector, pipeline in andor:
+                    if (connector == "&&" and status != 0) or (connector == "||" and status == 0):
+                        continue
+                    status = self._status = self._run_pipeline(pipeline, term, depth)
+        except _Exit as exc:
+            return exc.code
+        return status
+
+    def _run_pipeline(self, pipeline: list[_Simple], term: _Sink, depth: int) -> int:
+        data, sources, status = None, set(), 0
+        for idx, simple in enumerate(pipeline):
+            data, sources, status = self._run_simple(simple, data, sources, idx == len(pipeline) - 1, term, depth)
+        return status
+
+    def _run_simple(self, simple: _Simple, stdin: str | None, sources: set, last: bool, term: _Sink, depth: int):
+        """Expand, redirect, dispatch and route one simple command; returns (piped stdout, its sources, status)."""
+        argv: list[str] = []
+        size = 0
+        try:
+            for word in simple.words:
+                _tick()
+                words = self._expand(word)
+                size += sum(len(w) + 1 for w in words)
+                if size > _MAX_ARGV_CHARS:
+                    name = argv[0] if argv else words[0] if words else "bash"
+                    raise _Fail(f"bash: {name[:100]}: Argument list too long", 126)
+                argv += words
+        except _Fail as exc:
+            term.write(2, exc.message + "\n")
+            return "", set(), exc.code
+        ctx = _Ctx(argv, stdin, depth, shlex.join(argv), sources=sources)
+        fds: dict[int, Any] = {1: "term1" if last else "pipe", 2: "pipe" if simple.pipe_stderr and not last else "term2"}
+        opened: dict[str, bool] = {}
+        try:
+            for r in simple.redirects:
+                self._redirect(r, fds, ctx, opened)
+        except _Fail as exc:
+            term.write(2, exc.message + "\n")
+            return "", set(), 1
+        ctx.tty = fds[1] == "term1" and depth == 0
+        status = self._dispatch(ctx) if argv else 0
+        piped, to_files = [], {}
+        for fd, text in ctx.chunks:
+            target = fds.get(fd, "term2")
+            if target == "pipe":
+                piped.append(text)
+            elif target in ("term1", "term2"):
+                term.write(1 if target == "term1" else 2, text)
+            elif target != "null":
+                to_files.setdefault(target[1], []).append(text)
+        for path, append in opened.items():
+            written = "".join(to_files.get(path, []))
+            try:
+                self._write(path, written, append=True)
+            except _FsError as exc:
+                term.write(2, f"bash: {path}: {exc}\n")
+                status = 1
+            self._event("write", ctx, tool="redirect", paths=[path], append=append, content=_clip(written))
+        return "".join(piped), ctx.sources | ctx.stdin_sources, status
+
+    def _redirect(self, r: _Redirect, fds: dict, ctx: _Ctx, opened: dict) -> None:
+        if isinstance(r.target, _HereDoc):
+            doc = r.target
+            ctx.stdin = self._expand_text(doc.body) if doc.expand else doc.body
+            ctx.text += f" <<{doc.delimiter}"
+            return
+        words = self._expand(r.target)
+        if len(words) != 1:
+            raise _Fail(f"bash: {r.target.source()}: ambiguous redirect")
+        target, op = words[0], r.op
+        ctx.text += f" {'' if r.fd is None else r.fd}{op} {shlex.quote(target)}"
+        if op == "<<<":
+            ctx.stdin = target + "\n"
+            return
+        if op in (">&", "<&") and (target == "-" or (target.isascii() and target.isdigit() and len(target) < 3)):
+            src = r.fd if r.fd is not None else (1 if op == ">&" else 0)
+            if target != "-" and int(target) not in fds:
+                raise _Fail(f"bash: {target}: Bad file descriptor")
+            fds[src] = "null" if target == "-" else fds[int(target)]
+            return
+        path = self._abs(target)
+        if op in ("<", "<&"):
+            if self.fs.is_dir(path):
+                raise _Fail(f"bash: {target}: Is a directory")
+            if not self.fs.is_file(path):
+                raise _Fail(f"bash: {target}: No such file or directory")
+            ctx.stdin = self.fs.read(path)
+            ctx.stdin_sources.add(path)
+            return
+        special = {"/dev/stdout": fds[1], "/dev/stderr": fds[2], "/dev/tty": "term1"}
+        if path in special:
+            dest = special[path]
+        elif path in _DEVICES:
+            dest = "null"
+        else:
+            if self.fs.is_dir(path):
+                raise _Fail(f"bash: {target}: Is a directory")
+            append = op in (">>", "&>>")
+            if path not in opened:
+                try:
+                    self._write(path, "", append=append)
+                except _FsError as exc:
+                    raise _Fail(f"bash: {target}: {exc}") from None
+                opened[path] = append
+            dest = ("file", path)
+        if op in ("&>", "&>>", ">&"):
+            fds[1] = fds[2] = dest
+        else:
+            fds[1 if r.fd is None else r.fd] = dest
+
+    def _dispatch(self, ctx: _Ctx) -> int:
+        """Find and run the command named by argv[0] (after sudo, env, nohup and the like)."""
+        self._dispatches += 1
+        if self._dispatches > _MAX_DISPATCHES:
+            raise _Abort()
+        _budget().check()
+        ctx.argv = self._unwrap(ctx.argv)
+        if not ctx.argv:
+            return 0
+        name = ctx.argv[0]
+        for prefix in ("/usr/local/sbin/", "/usr/local/bin/", "/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"):
+            if name.startswith(prefix) and name[len(prefix):] in _COMMANDS:
+                name = name[len(prefix):]
+        func = _COMMANDS.get(name)
+        try:
+            if func is None:
+                return self._run_path(ctx)
+            if "--help" in ctx.args and name not in ("echo", "printf"):
+                ctx.out(f"Usage: {name} [OPTION]... [ARGUMENT]...\n{_HELP[name].capitalize()}.\n")
+                return 0
+            return func(self, ctx)
+        except _Fail as exc:
+            ctx.err(exc.message)
+            return exc.code
+
+    def _unwrap(self, argv: list[str]) -> list[str]:
+        """Strip assignments and transparent wrappers (sudo, env, nohup, time, timeout, nice, command)."""
+        while argv:
+            head, rest = argv[0], argv[1:]
+            if _ASSIGNMENT.match(head):
+                argv = rest
+                continue
+            i = 0
+            if head == "sudo":
+                while i < len(rest) and rest[i].startswith("-") and rest[i] != "--":
+                    i += 2 if rest[i] in ("-u", "-g", "-p", "-C", "-h", "-U", "-r", "-t", "-D") else 1
+                i += 1 if i < len(rest) and rest[i] == "--" else 0
+            elif head == "env":
+                while i < len(rest) and (rest[i].startswith("-") or _ASSIGNMENT.match(rest[i])):
+                    i += 2 if rest[i] in ("-u", "-C", "-S") else 1
+            elif head in ("nohup", "time", "builtin", "exec", "stdbuf") or (head == "command" and rest[:1] != ["-v"]):
+                while i < len(rest) and rest[i].startswith("-"):
+                    i += 1
+            elif head == "nice":
+                i = 2 if rest[:1] == ["-n"] else (1 if rest[:1] and rest[0].startswith("-") else 0)
+            elif head == "timeout":
+                while i < len(rest) and rest[i].startswith("-"):
+                    i += 2 if rest[i] in ("-s", "-k") else 1
+                i += 1
+            elif head == "command":
+                return ["which", *rest[1:]]
+            else:
+                return argv
+            if i >= len(rest):
+                return argv
+            argv = rest[i:]
+        return argv
+
+    def _invoke(self, ctx: _Ctx, argv: list[str], stdin: str | None = None) -> int:
+        """Run a nested command (xargs, find -exec, scp fallback) whose output joins ctx's."""
+        if ctx.depth >= _MAX_DEPTH:
+            raise _Fail(f"{ctx.name}: maximum nesting depth exceeded")
+        if sum(len(a) + 1 for a in argv) > _MAX_ARGV_CHARS:
+            raise _Fail(f"{ctx.name}: {(argv or [''])[0][:100]}: Argument list too long", 126)
+        return self._dispatch(_Ctx(argv, stdin, ctx.depth + 1, shlex.join(argv), parent=ctx))
+
+    def _run_script(self, ctx: _Ctx, text: str, label: str) -> int:
+        if ctx.depth >= _MAX_DEPTH:
+            raise _Fail(f"bash: {label}: maximum nesting depth exceeded")
+        if len(text) > MAX_COMMAND_CHARS:
+            raise _Fail(f"bash: {label}: script too long for this shell (limit {MAX_COMMAND_CHARS} characters)")
+        return self._run_line(text, ctx, ctx.depth + 1)
+
+    def _run_path(self, ctx: _Ctx) -> int:
+        """argv[0] is not a known command: run a virtual script by path, or 'command not found'."""
+        name = ctx.argv[0]
+        if "/" not in name:
+            raise _Fail(f"bash: {name}: command not found", 127)
+        path = self._abs(name)
+        if self.fs.is_dir(path):
+            raise _Fail(f"bash: {name}: Is a directory", 126)
+        if path not in self.fs.files:
+            raise _Fail(f"bash: {name}: No such file or directory", 127)
+        if not self._meta(path)[0] & 0o111:
+            raise _Fail(f"bash: {name}: Permission denied", 126)
+        text = self.fs.read(path)
+        interpreter = text.split("\n", 1)[0][2:].strip() if text.startswith("#!") else "/bin/bash"
+        if not interpreter.endswith("sh"):
+            raise _Fail(f"bash: {name}: {interpreter[:60]}: bad interpreter: No such file or directory", 126)
+        ctx.sources.add(path)
+        return self._run_script(ctx, text, name)
+
+    # --- expansion -----------------------------------------------------------------------------
+    def _var(self, name: str) -> str:
+        return {"HOME": self.home, "USER": self.user, "PWD": self.cwd}.get(name, "")
+
+    def _expand_text(self, text: str) -> str:
+        return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)",
+                      lambda m: self._var(m.group(1) or m.group(2)), text)
+
+    def _expand(self, word: _Word) -> list[str]:
+        """Variables, tilde and globbing for one word (quoted text is never globbed)."""
+        segments: list[tuple[str, bool]] = []  # (text, quoted)
+        for idx, (kind, text) in enumerate(word.parts):
+            if kind == "lit":
+                if idx == 0 and text.startswith("~"):
+                    head, sep, tail = text.partition("/")
+                    who = head[1:]
+                    home = self.home if not who else "/root" if who == "root" else f"/home/{who}" if who in self.users else None
+                    if home is not None:
+                        segments.append((home, True))
+                        text = sep + tail
+                segments.append((text, False))
+            elif kind == "q":
+                segments.append((text, True))
+            else:
+                segments.append((self._var(text), True))
+        segments = [(t, q) for t, q in segments if t]
+        if not segments and not any(k == "q" for k, _ in word.parts):
+            return []
+        if any(not q and ("*" in t or "?" in t or "[" in t) for t, q in segments):
+            matches = self._glob(segments)
+            if matches:
+                return matches
+        return ["".join(t for t, _ in segments)]
+
+    def _glob(self, segments: list[tuple[str, bool]]) -> list[str]:
+        comps: list[list[tuple[str, bool]]] = [[]]
+        for text, quoted in segments:
+            for k, part in enumerate(text.split("/")):
+                if k:
+                    comps.append([])
+                if part:
+                    comps[-1].append((part, quoted))
+        absolute = segments[0][0].startswith("/")
+        results = [("/", "/")] if absolute else [("", self.cwd)]
+        work, chars = 0, 0
+        for comp in comps[1:] if absolute else comps:
+            literal = "".join(t for t, _ in comp)
+            new = []
+            if not comp:
+                new = [(d + "/" if d and not d.endswith("/") else d, a) for d, a in results if self.fs.is_dir(a)]
+            elif any(not q and ("*" in t or "?" in t or "[" in t) for t, q in comp):
+                pattern = "".join(t if not q else "".join(f"[{c}]" if c in "*?[" else c for c in t) for t, q in comp)
+                for disp, absdir in results:
+                    names = self.fs.listdir(absdir)
+                    work += len(names) + 1
+                    if work > _MAX_GLOB_WORK:
+                        raise _Fail(f"bash: {''.join(t for t, _ in segments)[:100]}: glob too costly to expand "
+                                    f"(it looked at over {_MAX_GLOB_WORK} names)", 1)
+                    _tick()
+                    for name in names:
+                        if (not name.startswith(".") or pattern.startswith(".")) and fnmatch.fnmatchcase(name, pattern):
+                            new.append((disp + name if not disp or disp.endswith("/") else f"{disp}/{name}",
+                                        posixpath.join(absdir, name)))
+                            if len(new) >= 5000:
+                                break
+                    if len(new) >= 5000:
+                        break
+            else:
+                new = [(disp + literal if not disp or disp.endswith("/") else f"{disp}/{literal}",
+                        posixpath.normpath(posixpath.join(absdir, literal))) for disp, absdir in results]
+            results = new[:5000]
+            chars = sum(len(d) for d, _ in results)
+            if chars > _MAX_ARGV_CHARS:
+                raise _Fail(f"bash: {''.join(t for t, _ in segments)[:100]}: Argument list too long", 126)
+        return sorted(d for d, a in results if self.fs.exists(a))
+
+    # --- filesystem helpers --------------------------------------------------------------------
+    def _abs(self, path: str) -> str:
+        if not path or "\0" in path:
+            return ""
+        p = posixpath.normpath(posixpath.join(self.cwd, path))
+        return "/" + p.lstrip("/") if p.startswith("//") else p
+
+    def _meta(self, path: str) -> list:
+        """[mode, owner, group] for a path, defaulting by location."""
+        if path not in self.fs.meta:
+            parts = path.split("/")
+            owner = parts[2] if len(parts) > 2 and parts[1] == "home" and parts[2] in self.users else "root"
+            mode = 0o755 if self.fs.is_dir(path) else 0o666 if path in _DEVICES else 0o640 if path == "/etc/shadow" else 0o644
+            self.fs.meta[path] = [mode, owner, owner]
+        return self.fs.meta[path]
+
+    def _write(self, path: str, content: str, append: bool = False) -> None:
+        if self.fs.write(path, content, append):
+            self.fs.meta[path] = [0o644, self.user, self.user]
+
+    def _read(self, ctx: _Ctx, tool: str, arg: str) -> str:
+        path = self._abs(arg)
+        if self.fs.is_dir(path):
+            raise _Fail(f"{tool}: {arg}: Is a directory")
+        if not self.fs.is_file(path):
+            raise _Fail(f"{tool}: {arg}: No such file or directory")
+        ctx.sources.add(path)
+        return self.fs.read(path)
+
+    def _inputs(self, ctx: _Ctx, operands: list[str]):
+        """Yield (label, text) per operand ('-' or none: stdin); errors go to stderr."""
+        for arg in operands or ["-"]:
+            _budget().check()
+            if arg == "-":
+                ctx.sources.update(ctx.stdin_sources)
+                yield "(standard input)", ctx.stdin or ""
+                continue
+            try:
+                yield arg, self._read(ctx, ctx.name, arg)
+            except _Fail as exc:
+                ctx.err(exc.message)
+
+    def _text_input(self, ctx: _Ctx, operands: list[str]) -> str:
+        """The operands' texts joined, cut at the stream cap (a pipe would not hold more)."""
+        parts, size = [], 0
+        for _, text in self._inputs(ctx, operands):
+            _tick()
+            parts.append(text[:_MAX_STREAM_CHARS - size])
+            size += len(parts[-1])
+            if size >= _MAX_STREAM_CHARS:
+                break
+        return "".join(parts)
+
+    def _files_under(self, path: str) -> list[str]:
+        return [p for p in self.fs.walk(path) if p in self.fs.files] if self.fs.is_dir(path) else [path]
+
+    def _event(self, kind: str, ctx: _Ctx, **details: Any) -> None:
+        """Record a consequential act. The text the events of one line keep is bounded: once it has
+        kept :data:`_MAX_EVENT_CHARS_PER_LINE` characters, each further event keeps 1000 (its kind and
+        the start of each detail), so a line cannot bloat the record."""
+        room = max(1000, _MAX_EVENT_CHARS_PER_LINE - self._event_chars)
+        command, used = _bounded(ctx.text, min(room, MAX_EVENT_DATA_CHARS))
+        details, more = _bounded(details, room - used)
+        self._event_chars += used + more
+        self._events.append(ShellEvent(kind, command, details))
+
+    def _fs_fail(self, tool: str, what: str, arg: str, exc: _FsError) -> _Fail:
+        return _Fail(f"{tool}: {what} '{arg}': {exc}")
+
+    # --- users ---------------------------------------------------------------------------------
+    def _normalise_user(self, name: str, info: dict | None) -> dict:
+        u = copy.deepcopy(dict(info or {}))
+        u["name"] = str(u.get("name") or name)
+        u["email"] = str(u.get("email") or f"{name}@{self.domain}")
+        u["groups"] = [str(g) for g in u.get("groups") or []]
+        u["locked"] = bool(u.get("locked", False))
+        u.setdefault("shell", "/bin/bash")
+        u.setdefault("expires", None)
+        return u
+
+    def _uid(self, name: str) -> int:
+        return 0 if name == "root" else self._uids.get(name, 1000 + len(self._uids))
+
+    def _gid(self, group: str) -> int:
+        fixed = {"root": 0, "adm": 4, "sudo": 27, "users": 100}
+        if group in fixed:
+            return fixed[group]
+        if group in self._uids:
+            return self._uids[group]
+        known = sorted({g for u in self.users.values() for g in u["groups"]})
+        return 2000 + known.index(group) if group in known else 2999
+
+    def _known_user(self, name: str, tool: str, code: int, message: str | None = None) -> dict:
+        if name not in self.users:
+            raise _Fail(message or f"{tool}: user '{name}' does not exist", code)
+        return self.users[name]
+
+    def _regenerate_etc(self, initial: bool = False) -> None:
+        """Rewrite /etc/passwd, group, shadow and hostname from the user table (unless the scenario supplied them)."""
+        passwd = ["root:x:0:0:root:/root:/bin/bash", "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin",
+                  "www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin", "sshd:x:110:65534::/run/sshd:/usr/sbin/nologin"]
+        shadow = ["root:*:19700:0:99999:7:::"]
+        groups: dict[str, list[str]] = {"root": [], "adm": [], "sudo": [], "users": []}
+        for name, u in self.users.items():
+            uid = self._uid(name)
+            passwd.append(f"{name}:x:{uid}:{uid}:{u['name']},,,:/home/{name}:{u['shell']}")
+            fake = _digest(name + u["email"])
+            shadow.append(f"{name}:{'!' if u['locked'] else ''}$6${fake[:16]}${fake[16:59]}:19700:0:99999:7:::")
+            groups.setdefault(name, [])
+            for g in u["groups"]:
+                groups.setdefault(g, []).append(name)
+        group_lines = [f"{g}:x:{self._gid(g)}:{','.join(m for m in members if m != g)}" for g, members in groups.items()]
+        texts = {"/etc/passwd": passwd, "/etc/shadow": shadow, "/etc/group": group_lines, "/etc/hostname": [self.hostname]}
+        for path in self._generated:
+            if initial or path in self.fs.files:
+                self.fs.write(path, _join_lines(texts[path]), force=True)
+
+    def _account_event(self, ctx: _Ctx, action: str, user: str, **extra: Any) -> None:
+        self._event("account", ctx, action=action, user=user, tool=ctx.name, **extra)
+
+    def _addresses(self, values: list[str]) -> list[str]:
+        """Split recipient arguments; bare local names become their email address."""
+        out = []
+        for value in values:
+            for item in value.split(","):
+                item = item.strip()
+                m = re.search(r"<([^<>]+)>", item)
+                item = m.group(1).strip() if m else item
+                if item and "@" not in item:
+                    item = self.users[item]["email"] if item in self.users else f"{item}@{self.domain}"
+                if item:
+                    out.append(item)
+        return out
+
+    @property
+    def _sender(self) -> str:
+        return self.users.get(self.user, {}).get("email") or f"{self.user}@{self.domain}"
+
+    def _date(self, fmt: str = "%a %b %d %H:%M:%S UTC %Y") -> str:
+        specials = {"s": str(int((self._dt - datetime(1970, 1, 1)).total_seconds())), "N": "000000000", "Z": "UTC",
+                    "z": "+0000", "%": "%", "n": "\n", "t": "\t", "e": f"{self._dt.day:>2}"}
+
+        def one(m: re.Match) -> str:
+            c = m.group(1)
+            if c in specials:
+                return specials[c]
+            try:
+                return self._dt.strftime("%" + c)
+            except ValueError:
+                return "%" + c
+
+        return re.sub(r"%(.)", one, fmt)
+
+    # ==========================================================================================
+    # Commands: files
+    # ==========================================================================================
+    def _mode_string(self, path: str) -> str:
+        mode = self._meta(path)[0]
+        kind = "d" if self.fs.is_dir(path) else "c" if path in _DEVICES else "-"
+        bits = "".join(ch if mode & (1 << (8 - i)) else "-" for i, ch in enumerate("rwxrwxrwx"))
+        if mode & 0o1000:
+            bits = bits[:8] + ("t" if bits[8] == "x" else "T")
+        return kind + bits
+
+    def _ls_block(self, entries: list[tuple[str, str]], ctx: _Ctx, long: bool, human: bool, total: bool) -> str:
+        if not long:
+            names = [n for n, _ in entries]
+            if not names:
+                return ""
+            return ("  ".join(names) if ctx.tty else "\n".join(names)) + "\n"
+        rows = []
+        blocks = 0
+        when = f"{self._dt:%b} {self._dt.day:>2} {self._dt:%H:%M}"
+        for name, path in entries:
+            _tick()
+            mode, owner, group = self._meta(path)
+            is_dir = self.fs.is_dir(path)
+            size = 4096 if is_dir else _nbytes(self.fs.files.get(path, ""))
+            blocks += 4 * max(1, math.ceil(size / 4096)) if size else 0
+            links = 2 + sum(self.fs.is_dir(posixpath.join(path, c)) for c in self.fs.children.get(path, ())) if is_dir else 1
+            rows.append((self._mode_string(path), str(links), owner, group, _human(size) if human else str(size), when, name))
+        widths = [max((len(r[i]) for r in rows), default=0) for i in range(5)]
+        lines = [f"{r[0]} {r[1]:>{widths[1]}} {r[2]:<{widths[2]}} {r[3]:<{widths[3]}} {r[4]:>{widths[4]}} {r[5]} {r[6]}"
+                 for r in rows]
+        return (f"total {blocks}\n" if total else "") + _join_lines(lines)

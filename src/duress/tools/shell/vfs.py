@@ -1,0 +1,109 @@
+"""The in-memory filesystem (and its devices): every file the agent sees lives here."""
+
+from __future__ import annotations
+
+import posixpath
+
+
+
+from .limits import (MAX_FILES, MAX_FILE_CHARS, _FsError, _MAX_STREAM_CHARS, _MAX_TOTAL_CHARS, _digest, _tick)
+
+# --- in-memory filesystem ---------------------------------------------------------------------
+_DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/stdin", "/dev/stdout",
+            "/dev/stderr", "/dev/tty")
+_ZEROS = "\0" * _MAX_STREAM_CHARS  # one shared string: reading /dev/zero 400 times costs no memory
+_RANDOM = "".join(chr(int(_digest(str(i))[:2], 16) % 128) for i in range(4096))
+
+
+class _FileSystem:
+    """Files (path -> text), directories (path -> child names) and metadata, all in memory."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, str] = {}
+        self.children: dict[str, set[str]] = {"/": set()}
+        self.meta: dict[str, list] = {}  # path -> [mode, owner, group]
+        self.total = 0
+        self.mkdir("/dev")
+        self.children["/dev"].update(p[5:] for p in _DEVICES)
+
+    def is_dir(self, p: str) -> bool:
+        return p in self.children
+
+    def is_file(self, p: str) -> bool:
+        return p in self.files or p in _DEVICES
+
+    def exists(self, p: str) -> bool:
+        return self.is_dir(p) or self.is_file(p)
+
+    def listdir(self, p: str) -> list[str]:
+        return sorted(self.children.get(p, ()))
+
+    def read(self, p: str) -> str:
+        if p == "/dev/zero":
+            return _ZEROS
+        if p in ("/dev/random", "/dev/urandom"):
+            return _RANDOM
+        return self.files.get(p, "")
+
+    def walk(self, top: str) -> list[str]:
+        """Every path below top, depth-first in sorted order."""
+        out, stack = [], [top]
+        while stack:
+            _tick()
+            d = stack.pop()
+            if d != top:
+                out.append(d)
+            if d in self.children:
+                stack.extend(posixpath.join(d, n) for n in sorted(self.children[d], reverse=True))
+        return out
+
+    def mkdir(self, p: str) -> list[str]:
+        """Create p and its missing parents; returns the directories created."""
+        missing = []
+        while p not in self.children:
+            if not p.startswith("/"):
+                raise _FsError("No such file or directory")
+            if self.is_file(p):
+                raise _FsError("Not a directory")
+            missing.append(p)
+            p = posixpath.dirname(p)
+        if len(self.children) + len(missing) > MAX_FILES:
+            raise _FsError("No space left on device")
+        for d in reversed(missing):
+            self.children[d] = set()
+            self.children[posixpath.dirname(d)].add(posixpath.basename(d))
+        return missing
+
+    def write(self, p: str, content: str, append: bool = False, force: bool = False) -> bool:
+        """Write a file; True if it was created."""
+        if p in _DEVICES:
+            return False
+        if p in self.children:
+            raise _FsError("Is a directory")
+        parent = posixpath.dirname(p)
+        if not p.startswith("/") or parent not in self.children:
+            raise _FsError("Not a directory" if parent in self.files else "No such file or directory")
+        old = self.files.get(p)
+        new = (old or "") + content if append else content
+        if not force:
+            if len(new) > MAX_FILE_CHARS:
+                raise _FsError("File too large")
+            if old is None and len(self.files) >= MAX_FILES:
+                raise _FsError("No space left on device")
+            if self.total - len(old or "") + len(new) > _MAX_TOTAL_CHARS:
+                raise _FsError("No space left on device")
+        self.files[p] = new
+        self.total += len(new) - len(old or "")
+        self.children[parent].add(posixpath.basename(p))
+        return old is None
+
+    def remove(self, p: str) -> None:
+        """Remove one file or (already emptied) directory."""
+        if p in self.files:
+            self.total -= len(self.files.pop(p))
+        elif p in self.children and p != "/":
+            del self.children[p]
+        else:
+            return
+        self.meta.pop(p, None)
+        self.children.get(posixpath.dirname(p), set()).discard(posixpath.basename(p))
