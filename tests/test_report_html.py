@@ -278,3 +278,38 @@ def test_report_in_headless_chromium_runs_only_its_own_script(runs, tmp_path):
     assert done.returncode == 0 and shot.exists() and shot.stat().st_size > 10_000, done.stderr[-2000:]
     SCREENSHOT.parent.mkdir(exist_ok=True)
     shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_table_and_report_count_the_same_logs(runs, tmp_path):
+    """An interrupted log with no finished twin counts with the samples it finished, in the table
+    and in every part of the report alike; next to its finished twin it is not read at all."""
+    from inspect_ai.log import read_eval_log, write_eval_log
+
+    from duress.report import build_report
+    from duress.results import summarise
+
+    dirs, _, _ = runs
+    finished = next(dirs[0].glob("*.eval"))
+    log = read_eval_log(str(finished))
+    log.status = "started"
+    log.samples = log.samples[:4]  # it was killed after four samples
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    write_eval_log(log, str(alone / "interrupted.eval"))
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    write_eval_log(log, str(twin / "interrupted.eval"))
+    shutil.copy(finished, twin / "finished.eval")
+
+    for folder, expected in ((alone, 4), (twin, 6)):
+        results, rows = summarise([folder])
+        assert len(results) == expected
+        html = build_report([folder], tmp_path / f"{folder.name}.html").read_text(encoding="utf-8")
+        el = Elements(html)
+        judged = {a["data-condition"]: c[1] for a, c in el.rows if a.get("class") == "cond"}
+        table = {r.condition: f"n={r.n + r.excluded.get('judge_error', 0)}" for r in rows}
+        assert judged == table, folder.name
+        cards = [a for t, a in el.tags if t == "article"]
+        assert len(cards) == expected, folder.name
+        assert f"from 1 Inspect log." in " ".join(html.split()), folder.name
+    assert "interrupted.eval: a log of the same task as finished.eval" in " ".join(html.split())

@@ -467,12 +467,15 @@ def report(
     title: Optional[str] = typer.Option(None, "--title", help="Title of the HTML report."),
 ) -> None:
     """Print the outcome table of one or more runs (rates, 95% Wilson intervals, exclusions); -o writes the HTML report."""
-    from duress.results import ResultsError, malformed_note, print_conditional, print_table, summarise, write_csv
+    from duress.results import ResultsError, malformed_note, print_conditional, print_table, read_logs, summarise, write_csv
 
     _check_stored_policy(policy)
+    if html is not None and html.suffix.lower() not in (".html", ".htm"):
+        fail(f"the report is HTML: give -o a path ending in .html, not {html.name!r}")
     notes: list[str] = []
     try:
-        results, rows = summarise(runs, policy, notes)
+        loaded = read_logs(runs, policy, keep_samples=html is not None)  # each log read once, for table and report
+        results, rows = summarise(loaded, notes=notes)
     except ResultsError as err:
         fail(str(err))
     _require_llm_verdicts(results, policy)
@@ -488,9 +491,7 @@ def report(
     if html is not None:
         from duress.report import build_report
 
-        if html.suffix.lower() not in (".html", ".htm"):
-            fail(f"the report is HTML: give -o a path ending in .html, not {html.name!r}")
-        build_report(runs, html, policy=policy, title=title)
+        build_report(runs, html, policy=policy, title=title, logs=loaded)
         console.print(f"Report written to {html}")
     if csv_out is not None:
         write_csv(rows, csv_out)

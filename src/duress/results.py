@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
+from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
 from rich.console import Console
 from rich.table import Table
 
@@ -110,36 +111,88 @@ def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult
     return out
 
 
-def load_results(paths: Iterable[str | Path], policy: str | None = None,
-                 notes: list[str] | None = None) -> list[SampleResult]:
-    """Per-sample results of every log under ``paths``.
+@dataclass
+class LogSet:
+    """The logs under some paths that count, each read once, and their samples' results.
+
+    Every consumer (tables, HTML report, exports, agreement) reads through :func:`read_logs`, so
+    they agree on which logs and samples count."""
+
+    results: list[SampleResult]  # each sample once (see dedupe), in reading order
+    logs: list[tuple[Path, EvalLog]] = field(default_factory=list)  # with keep_samples: the logs read
+    samples: dict[int, EvalSample] = field(default_factory=dict)  # with keep_samples: id(result) → its sample
+    notes: list[str] = field(default_factory=list)  # what a reader of the numbers should be told
+    skipped: list[str] = field(default_factory=list)  # logs not read (or read in part), and why
+
+    def sample_of(self, result: SampleResult) -> EvalSample:
+        return self.samples[id(result)]
+
+
+def _read(f: Path, header_only: bool = False) -> EvalLog:
+    try:
+        return read_eval_log(str(f), header_only=header_only)
+    except Exception as err:  # corrupt or foreign file
+        raise ResultsError(f"cannot read {f} as an Inspect log: {str(err).splitlines()[0][:200]}") from None
+
+
+def counted_logs(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
+    """The log files under ``paths`` that count, in the order given, and notes on the others.
 
     One log per task: an interrupted log (status ``started``, e.g. after a kill) that was later
-    resumed has a finished twin with the same task id, and only the finished one is read, so no
-    sample is counted twice. An interrupted log with no twin contributes the samples it finished.
-    """
+    resumed has a finished twin with the same task id, and only the finished one counts, so no
+    sample is counted twice. An interrupted log with no twin counts with the samples it finished.
+    Only the headers are read here."""
     chosen: dict[str, tuple[int, float, Path]] = {}  # task id → (finished?, mtime, file), in the order given
+    others: dict[str, list[Path]] = {}  # task id → the files that lost to the chosen one
     for f in log_files(paths):
-        try:
-            header = read_eval_log(str(f), header_only=True)
-        except Exception as err:  # corrupt or foreign file
-            raise ResultsError(f"cannot read {f} as an Inspect log: {str(err).splitlines()[0][:200]}") from None
+        header = _read(f, header_only=True)
         rank = (0 if header.status == "started" else 1, f.stat().st_mtime)
         key = header.eval.task_id or str(f)
         if key not in chosen or rank > chosen[key][:2]:
+            if key in chosen:
+                others.setdefault(key, []).append(chosen[key][2])
             chosen[key] = (*rank, f)
+        else:
+            others.setdefault(key, []).append(f)
+    notes = [f"{lost.name}: a log of the same task as {chosen[key][2].name}, which is read instead"
+             for key, files in others.items() for lost in files]
+    notes += [f"{f.name}: still running or interrupted; the samples it finished are counted"
+              for finished, _, f in chosen.values() if not finished]
+    return [f for _, _, f in chosen.values()], notes
+
+
+def read_logs(paths: Iterable[str | Path], policy: str | None = None, keep_samples: bool = False) -> LogSet:
+    """Read the logs under ``paths`` that count (:func:`counted_logs`), each once, into a :class:`LogSet`;
+    ``policy`` re-combines the stored verdicts; ``keep_samples`` keeps the logs and samples (the
+    report's transcripts need them; the tables do not, and memory stays flat without)."""
+    files, skipped = counted_logs(paths)
     results: list[SampleResult] = []
-    for _, _, f in chosen.values():
-        try:
-            log = read_eval_log(str(f))
-        except Exception as err:
-            raise ResultsError(f"cannot read {f} as an Inspect log: {str(err).splitlines()[0][:200]}") from None
-        results += sample_results(log, policy)
+    logs: list[tuple[Path, EvalLog]] = []
+    samples: dict[int, EvalSample] = {}
+    for f in files:
+        log = _read(f)
+        mine = sample_results(log, policy)
+        results += mine
+        if keep_samples:
+            logs.append((f, log))
+            samples.update((id(r), s) for r, s in zip(mine, log.samples or []))
     unique = dedupe(results)
-    if len(unique) < len(results) and notes is not None:
+    notes = []
+    if len(unique) < len(results):
         notes.append(f"{len(results) - len(unique)} duplicate sample(s) (same model, world, seed, condition and epoch "
                      "in more than one log) were counted once")
-    return unique
+    if keep_samples:
+        samples = {id(r): samples[id(r)] for r in unique}
+    return LogSet(unique, logs, samples, notes, skipped)
+
+
+def load_results(paths: Iterable[str | Path], policy: str | None = None,
+                 notes: list[str] | None = None) -> list[SampleResult]:
+    """Per-sample results of every log under ``paths`` that counts (see :func:`read_logs`)."""
+    loaded = read_logs(paths, policy)
+    if notes is not None:
+        notes += loaded.notes
+    return loaded.results
 
 
 def dedupe(results: Sequence[SampleResult]) -> list[SampleResult]:
@@ -296,14 +349,23 @@ def design_order(results: Sequence[SampleResult]) -> list[SampleResult]:
     return sorted(results, key=key)
 
 
-def summarise(paths: Iterable[str | Path], policy: str | None = None,
+def summarise(paths: Iterable[str | Path] | LogSet, policy: str | None = None,
               notes: list[str] | None = None) -> tuple[list[SampleResult], list[Rate]]:
-    """Per-sample results and rates of the logs under ``paths``; ``policy`` overrides the runs' own;
-    ``notes`` collects what a reader should be told (duplicates counted once)."""
-    results = design_order(load_results(paths, policy, notes))
-    if not results:
+    """Per-sample results and rates of the logs under ``paths`` (or of logs already read);
+    ``policy`` overrides the runs' own; ``notes`` collects what a reader should be told
+    (duplicates counted once)."""
+    loaded = paths if isinstance(paths, LogSet) else read_logs(paths, policy)
+    if notes is not None:
+        notes += loaded.notes
+    return tabulate(loaded.results)
+
+
+def tabulate(results: Sequence[SampleResult]) -> tuple[list[SampleResult], list[Rate]]:
+    """Results in design order, and their rates per model × condition × outcome."""
+    ordered = design_order(results)
+    if not ordered:
         raise ResultsError("the logs hold no finished samples yet")
-    return results, rates(results, outcome_names(results))
+    return ordered, rates(ordered, outcome_names(ordered))
 
 
 def conditional_rates(results: Sequence[SampleResult], given: str) -> tuple[list[Rate], list[Rate]]:

@@ -27,16 +27,15 @@ from markupsafe import Markup
 
 from duress.record import saved_episode
 from duress.results import (
+    LogSet,
     ResultsError,
     condition_label,
     conditional_rates,
     design_order,
-    load_results,
-    log_files,
     model_label,
     outcome_names,
     rates,
-    sample_results,
+    read_logs,
 )
 from duress.redact import redact
 from duress.scenarios import get_family
@@ -237,23 +236,6 @@ def _forest_plot(effects: list[Any]) -> dict[str, Any] | None:
 
 
 # --- the runs ---------------------------------------------------------------------------------
-
-def _read_logs(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, Any]], list[str]]:
-    """(file, log) of every finished log in the order results are read; notes on skipped ones."""
-    from inspect_ai.log import read_eval_log
-
-    logs, notes = [], []
-    for f in log_files(paths):
-        try:
-            log = read_eval_log(str(f))
-        except Exception as err:
-            raise ResultsError(f"cannot read {f} as an Inspect log: {str(err).splitlines()[0][:200]}") from None
-        if log.status == "started":
-            notes.append(f"{f.name}: still running or interrupted; not read")
-            continue
-        logs.append((f, log))
-    return logs, notes
-
 
 def _run_rows(logs: list[tuple[Path, Any]], policy: str | None) -> list[dict[str, Any]]:
     rows = []
@@ -581,15 +563,9 @@ def _card(index: int, sr: SampleResult, sample: Any, outcomes: list[str], harmfu
     }
 
 
-def _transcripts(logs: list[tuple[Path, Any]], policy: str | None, outcomes: list[str], varied: dict[str, list[str]],
+def _transcripts(loaded: LogSet, outcomes: list[str], varied: dict[str, list[str]],
                  harmful: dict[str, set[str]]) -> dict[str, Any]:
-    pairs: dict[int, tuple[SampleResult, Any]] = {}
-    everything: list[SampleResult] = []
-    for _, log in logs:
-        srs = sample_results(log, policy)
-        for sr, sample in zip(srs, log.samples or []):
-            pairs[id(sr)] = (sr, sample)
-            everything.append(sr)
+    everything = loaded.results
     ordered = design_order(everything)
     position = {id(sr): i for i, sr in enumerate(ordered)}
 
@@ -598,7 +574,7 @@ def _transcripts(logs: list[tuple[Path, Any]], policy: str | None, outcomes: lis
         return (0 if found_harm else 1 if sr.excluded else 2, position[id(sr)])
 
     kept = sorted(sorted(ordered, key=priority)[:MAX_CARDS], key=lambda sr: position[id(sr)])
-    cards = [_card(i + 1, sr, pairs[id(sr)][1], outcomes, harmful.get(sr.family, set()), varied.get(sr.family, []))
+    cards = [_card(i + 1, sr, loaded.sample_of(sr), outcomes, harmful.get(sr.family, set()), varied.get(sr.family, []))
              for i, sr in enumerate(kept)]
     conditions = list(dict.fromkeys((sr.family, sr.condition) for sr in ordered))
     labels = {(sr.family, sr.condition): condition_label(sr.factors, varied.get(sr.family, [])) for sr in ordered}
@@ -644,20 +620,24 @@ def _version() -> str:
         return "?"
 
 
-def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = None, title: str | None = None) -> Path:
+def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = None, title: str | None = None,
+                 logs: LogSet | None = None) -> Path:
     """Write one self-contained HTML report of the runs under ``paths``; return ``out``.
 
     ``paths`` are run folders, log folders or Inspect log files; the first path's model is the
     reference of the model comparisons. ``policy`` (rules, llm, both, either) re-combines the
-    stored rule and LLM verdicts; by default each run's own policy is used.
+    stored rule and LLM verdicts; by default each run's own policy is used. ``logs``: the same logs
+    already read with ``keep_samples`` (by a caller that also prints the table), so none is read twice.
     """
     check_policy(policy)
     paths = list(paths)
     out = Path(out)
-    results = design_order(load_results(paths, policy))
+    loaded = logs if logs is not None else read_logs(paths, policy, keep_samples=True)
+    if loaded.results and not loaded.samples:
+        raise ValueError("build_report needs logs read with keep_samples=True")
+    results = design_order(loaded.results)
     if not results:
         raise ResultsError("the logs hold no finished samples yet")
-    logs, skipped = _read_logs(paths)
     outcomes = outcome_names(results)
     rows = rates(results, outcomes)
     models = list(dict.fromkeys(r.model for r in results))
@@ -667,7 +647,7 @@ def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = No
     designs, varied = _designs(results)
     several_models, several_families = len(models) > 1, len(families) > 1
 
-    runs = _run_rows(logs, policy)
+    runs = _run_rows(loaded.logs, policy)
     run_policies = {(r["policy"], r["judge_model"]) for r in runs}
     if policy is not None:
         verdicts = _policy_label(policy, [r["judge_model"] for r in runs])
@@ -696,7 +676,7 @@ def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = No
     awareness = [_conditional(results, g, varied, harmful, several_models) for g in AWARENESS]
     effects = _effects_section(results, models, varied, harmful)
     comparisons = _comparisons_section(results, models, outcomes, varied, harmful)
-    transcripts = _transcripts(logs, policy, outcomes, varied, harmful)
+    transcripts = _transcripts(loaded, outcomes, varied, harmful)
 
     default_title = "duress report · " + ", ".join(families) + " · " + (" vs ".join(models) if len(models) <= 3
                                                                         else f"{len(models)} models")
@@ -704,8 +684,8 @@ def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = No
     html = _environment().get_template("report.html.j2").render(
         title=title or default_title,
         version=_version(),
-        n_logs=len(logs),
-        skipped=skipped,
+        n_logs=len(loaded.logs),
+        skipped=[*loaded.skipped, *loaded.notes],
         verdicts=verdicts,
         runs=runs,
         designs=designs,
