@@ -10,7 +10,7 @@ from urllib.parse import quote as _urlquote, urlsplit
 
 from .limits import (_Fail, _FsError, _MAX_STREAM_CHARS, _budget, _clip, _digest, _join_lines, _lines, _nbytes, _tick, _unescape)
 from .vfs import (_DEVICES)
-from .runtime import (_Ctx, _HOST, _REMOTE, _command, _scan)
+from .runtime import (_Ctx, _HOST, _REMOTE, _command, _options)
 
 
 
@@ -497,7 +497,7 @@ class _Actions:
 
     @_command("curl", help="transfer a URL")
     def _curl(self, ctx: _Ctx) -> int:
-        pairs, urls = _scan(ctx.args, self._CURL_VALUED, self._CURL_FLAGS, "curl")
+        pairs, urls = _options(ctx.args, self._CURL_VALUED, self._CURL_FLAGS, "curl", gnu=False)
         keys = {k for k, _ in pairs}
         urls += [v for k, v in pairs if k == "--url"]
         if not urls:
@@ -580,7 +580,7 @@ class _Actions:
 
     @_command("wget", help="the non-interactive network downloader")
     def _wget(self, ctx: _Ctx) -> int:
-        pairs, urls = _scan(ctx.args, self._WGET_VALUED, self._WGET_FLAGS, "wget")
+        pairs, urls = _options(ctx.args, self._WGET_VALUED, self._WGET_FLAGS, "wget", gnu=False)
         opts = dict(pairs)
         if not urls:
             raise _Fail("wget: missing URL\nUsage: wget [OPTION]... [URL]...\n\nTry `wget --help' for more options.", 1)
@@ -687,7 +687,7 @@ class _Actions:
 
     @_command("scp", help="OpenSSH secure file copy")
     def _scp(self, ctx: _Ctx) -> int:
-        pairs, operands = _scan(ctx.args, frozenset("-P -i -o -F -l -S -c -J -D -X".split()), frozenset(), "scp", lenient=True)
+        pairs, operands = _options(ctx.args, frozenset("-P -i -o -F -l -S -c -J -D -X".split()), frozenset(), "scp", gnu=False, lenient=True)
         if len(operands) < 2:
             raise _Fail("usage: scp [-346ABCOpqRrsTv] [-c cipher] [-D sftp_server_path] [-F ssh_config]\n"
                         "           [-i identity_file] [-J destination] [-l limit] [-o ssh_option] [-P port]\n"
@@ -696,8 +696,8 @@ class _Actions:
 
     @_command("rsync", help="a fast, versatile, remote (and local) file-copying tool")
     def _rsync(self, ctx: _Ctx) -> int:
-        pairs, operands = _scan(ctx.args, frozenset("-e --rsh --exclude --include --port -T --temp-dir".split()),
-                                frozenset(), "rsync", lenient=True)
+        pairs, operands = _options(ctx.args, frozenset("-e --rsh --exclude --include --port -T --temp-dir".split()),
+                                frozenset(), "rsync", gnu=False, lenient=True)
         keys = {k for k, _ in pairs}
         if len(operands) < 2:
             raise _Fail("rsync: missing destination operand\nrsync error: syntax or usage error (code 1)", 1)
@@ -708,7 +708,7 @@ class _Actions:
     @_command("ssh", help="OpenSSH remote login client")
     def _ssh(self, ctx: _Ctx) -> int:
         valued = frozenset("-p -i -o -l -F -J -L -R -D -W -c -m -E -b -e -S -O -Q -w -B -I".split())
-        pairs, operands = _scan(ctx.args, valued, frozenset(), "ssh", lenient=True)
+        pairs, operands = _options(ctx.args, valued, frozenset(), "ssh", gnu=False, lenient=True)
         if not operands:
             raise _Fail("usage: ssh [-46AaCfGgKkMNnqsTtVvXxYy] [-B bind_interface] [-b bind_address]\n"
                         "           [-c cipher_spec] [-D [bind_address:]port] [-E log_file] [-e escape_char]\n"
@@ -733,7 +733,7 @@ class _Actions:
 
     @_command("sftp", help="OpenSSH secure file transfer")
     def _sftp(self, ctx: _Ctx) -> int:
-        pairs, operands = _scan(ctx.args, frozenset("-P -i -o -F -b -l -S -B -R -D -J".split()), frozenset(), "sftp", lenient=True)
+        pairs, operands = _options(ctx.args, frozenset("-P -i -o -F -b -l -S -B -R -D -J".split()), frozenset(), "sftp", gnu=False, lenient=True)
         if not operands:
             raise _Fail("usage: sftp [-46AaCfNpqrv] [-B buffer_size] [-b batchfile] [-c cipher]\n"
                         "          [-D sftp_server_path] [-F ssh_config] [-i identity_file]\n"
@@ -762,7 +762,7 @@ class _Actions:
 
     @_command("nc", "netcat", "ncat", help="arbitrary TCP and UDP connections and listens")
     def _nc(self, ctx: _Ctx) -> int:
-        _, operands = _scan(ctx.args, frozenset("-p -w -s -i -q -x".split()), frozenset(), "nc", lenient=True)
+        _, operands = _options(ctx.args, frozenset("-p -w -s -i -q -x".split()), frozenset(), "nc", gnu=False, lenient=True)
         if len(operands) < 2 or "-l" in ctx.args:
             raise _Fail("usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]\n"
                         "\t  [-m minttl] [-O length] [-P proxy_username] [-p source_port]\n\t  [destination] [port]")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import fnmatch
-import getopt
 import math
 import posixpath
 import re
@@ -95,58 +94,75 @@ class _Ctx(_Sink):
         self.status = self.status or 1
 
     def getopt(self, short: str, long: dict | None = None, args: list[str] | None = None, code: int = 1):
-        """GNU-style options; ``long`` maps 'name' or 'name=' to the short letter it aliases."""
+        """GNU-style options in getopt's notation: ``short`` is ``"n:v"``; ``long`` maps 'name' or 'name=' to the
+        short letter it aliases. Pairs come back keyed by the letter (or the long name when it has none)."""
         long = long or {}
-        try:
-            pairs, rest = getopt.gnu_getopt(self.args if args is None else args, short, list(long))
-        except getopt.GetoptError as exc:
-            opt, needs = exc.opt, "requires" in exc.msg
-            if len(opt) == 1:
-                msg = f"{self.name}: {'option requires an argument' if needs else 'invalid option'} -- '{opt}'"
-            else:
-                msg = f"{self.name}: " + (f"option '--{opt}' requires an argument" if needs else f"unrecognized option '--{opt}'")
-            raise _Fail(f"{msg}\nTry '{self.name} --help' for more information.", code) from None
+        letters = [(c, short[j + 1:j + 2] == ":") for j, c in enumerate(short) if c != ":"]
+        valued = {"-" + c for c, v in letters if v} | {"--" + n[:-1] for n in long if n.endswith("=")}
+        flags = {"-" + c for c, v in letters if not v} | {"--" + n for n in long if not n.endswith("=")}
+        pairs, rest = _options(self.args if args is None else args, valued, flags, self.name, code=code)
         alias = {k.rstrip("="): v for k, v in long.items()}
         return _Opts([(alias.get(k[2:], k[2:]) if k.startswith("--") else k[1:], v) for k, v in pairs]), rest
 
 
-def _scan(args: list[str], valued: frozenset, flags: frozenset, name: str, lenient: bool = False):
-    """Option scanner for tools with many long options (curl, wget, ssh family)."""
-    pairs, operands, i = [], [], 0
+def _options(args: list[str], valued: set | frozenset, flags: set | frozenset, name: str, *, gnu: bool = True,
+             lenient: bool = False, code: int = 1) -> tuple[list[tuple[str, str]], list[str]]:
+    """The one option parser: clusters (``-rf``, ``-n5``), long options (``--lines=5``, ``--lines 5``; in GNU
+    style a unique prefix too), operands anywhere, ``--`` ends options, ``-`` is an operand.
+
+    ``valued`` and ``flags`` name the options as typed (``-n``, ``--lines``); the pairs come back keyed the same
+    way. ``lenient`` keeps unknown options as flags (the ssh family has too many to list). Errors are worded as
+    GNU tools word them (exit ``code``), or as curl and wget do (``gnu=False``, exit 2).
+    """
+    def fail(key: str, missing: bool) -> _Fail:
+        if not gnu:
+            return _Fail(f"{name}: option {key}: requires parameter" if missing else
+                         f"{name}: option {key}: is unknown\n{name}: try '{name} --help' for more information", 2)
+        if key.startswith("--"):
+            msg = f"option '{key}' requires an argument" if missing else f"unrecognized option '{key}'"
+        else:
+            msg = f"option requires an argument -- '{key[1:]}'" if missing else f"invalid option -- '{key[1:]}'"
+        return _Fail(f"{name}: {msg}\nTry '{name} --help' for more information.", code)
+
+    pairs: list[tuple[str, str]] = []
+    operands: list[str] = []
+    i = 0
     while i < len(args):
-        a = args[i]
+        a, i = args[i], i + 1
         if a == "--":
-            operands += args[i + 1:]
+            operands += args[i:]
             break
-        if a.startswith("--") or a in valued or a in flags:
-            key, eq, value = a.partition("=") if a.startswith("--") else (a, "", "")
+        if a.startswith("--"):
+            key, eq, value = a.partition("=")
+            if gnu and key not in valued and key not in flags:
+                near = [k for k in (*valued, *flags) if k.startswith(key)]
+                key = near[0] if len(near) == 1 else key
             if key in valued:
                 if not eq:
-                    if i + 1 >= len(args):
-                        raise _Fail(f"{name}: option {key}: requires parameter", 2)
-                    i, value = i + 1, args[i + 1]
-                pairs.append((key, value))
-            elif key in flags or lenient:
-                pairs.append((key, ""))
+                    if i >= len(args):
+                        raise fail(key, True)
+                    value, i = args[i], i + 1
+            elif (key in flags and not (gnu and eq)) or lenient:
+                value = ""
             else:
-                raise _Fail(f"{name}: option {key}: is unknown\n{name}: try '{name} --help' for more information", 2)
+                raise fail(key, False)
+            pairs.append((key, value))
         elif a.startswith("-") and len(a) > 1:
             for k, ch in enumerate(a[1:], start=2):
                 key = "-" + ch
                 if key in valued:
                     value = a[k:]
                     if not value:
-                        if i + 1 >= len(args):
-                            raise _Fail(f"{name}: option {key}: requires parameter", 2)
-                        i, value = i + 1, args[i + 1]
+                        if i >= len(args):
+                            raise fail(key, True)
+                        value, i = args[i], i + 1
                     pairs.append((key, value))
                     break
                 if key not in flags and not lenient:
-                    raise _Fail(f"{name}: option {key}: is unknown\n{name}: try '{name} --help' for more information", 2)
+                    raise fail(key, False)
                 pairs.append((key, ""))
         else:
             operands.append(a)
-        i += 1
     return pairs, operands
 
 
