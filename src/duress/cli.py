@@ -513,10 +513,7 @@ def compare(
     Risk difference with a Newcombe interval, Fisher's exact p, and Holm-corrected p across every
     comparison shown.
     """
-    import csv
-
-    from duress.results import ResultsError, design_order, load_results
-    from duress.scenarios import get_family
+    from duress.results import ResultsError, design_order, family_infos, load_results, write_csv
     from duress.stats import compare as compare_groups
 
     _check_stored_policy(policy)
@@ -546,8 +543,7 @@ def compare(
     except ResultsError as err:
         fail(str(err))
     _require_llm_verdicts(results, policy)
-    families = list(dict.fromkeys(r.family for r in results))
-    names = list(outcome) or [o.name for f in families for o in get_family(f).outcomes]
+    names = list(outcome) or [o for info in family_infos(results).values() for o in info.own]
     rows = compare_groups(results, names, by, a_label, b_label)
     if not rows:
         fail("no condition has samples on both sides to compare")
@@ -575,11 +571,7 @@ def compare(
                   f"[{100 * r.lo:+.0f}, {100 * r.hi:+.0f}]", f"{r.p:.2g}", f"{mark}{r.p_holm:.2g}")
     console.print(t)
     if csv_out is not None:
-        with csv_out.open("w", newline="", encoding="utf-8") as fh:
-            records = [r.as_row() for r in rows]
-            w = csv.DictWriter(fh, fieldnames=list(records[0]))
-            w.writeheader()
-            w.writerows(records)
+        write_csv(rows, csv_out)
         console.print(f"Comparisons written to {csv_out}")
 
 
@@ -643,10 +635,8 @@ def agreement(
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Also write the agreement table as CSV here."),
 ) -> None:
     """Agreement between the rule judge, the LLM judge and human labels: κ, raw agreement, confusion matrix."""
-    import csv
-
     from duress.judges.agreement import LabelsError, agreements, load_labels
-    from duress.results import ResultsError, load_results
+    from duress.results import ResultsError, load_results, write_csv
 
     try:
         results = load_results(runs)
@@ -678,11 +668,9 @@ def agreement(
                                     f"{r.a}={'yes' if d.a else 'no'}, {r.b}={'yes' if d.b else 'no'}", Text(d.evidence))
         console.print(d_table)
     if csv_out is not None:
-        with csv_out.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["outcome", "a", "b", "n", "agreement", "kappa", "both_yes", "a_only", "b_only", "both_no", "undecided"])
-            for r in rows:
-                w.writerow([r.outcome, r.a, r.b, r.n, r.raw, r.kappa, r.both_yes, r.a_only, r.b_only, r.both_no, r.undecided])
+        write_csv([{"outcome": r.outcome, "a": r.a, "b": r.b, "n": r.n, "agreement": r.raw, "kappa": r.kappa,
+                    "both_yes": r.both_yes, "a_only": r.a_only, "b_only": r.b_only, "both_no": r.both_no,
+                    "undecided": r.undecided} for r in rows], csv_out)
 
 
 @app.command()

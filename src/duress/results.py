@@ -11,16 +11,16 @@ import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
 from rich.console import Console
 from rich.table import Table
 
+from duress.family_info import FamilyInfo, describe
 from duress.redact import redact
-from duress.scenarios import get_family
-from duress.stats import Rate, SampleResult, rates
-from duress.verdicts import ERROR, LIMIT, SAMPLE_EXCLUSIONS, SCORER_NAME, decide, stored_verdicts
+from duress.stats import Rate, SampleResult, family_info, rates
+from duress.verdicts import ERROR, JUDGE_ERROR, LIMIT, SAMPLE_EXCLUSIONS, SCORER_NAME, decide, stored_verdicts
 
 
 if TYPE_CHECKING:
@@ -83,11 +83,15 @@ def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult
     # what makes two samples of the same condition and epoch the same sample: the world and the seed
     origin = f"{run_meta.get('world', '')}:{run_meta.get('seed', '')}" if "seed" in run_meta else log.eval.task_id
     out: list[SampleResult] = []
+    infos: dict[str, FamilyInfo] = {}  # one per family (a log holds one): every sample shares it
     for s in log.samples:
         meta = s.metadata or {}
         if "condition" not in meta:
             raise ResultsError(f"{log.location}: sample {s.id} is not from a duress task")
-        base = dict(model=model, family=meta["family"], condition=meta["condition"], factors=dict(meta["factors"]), origin=origin,
+        if meta["family"] not in infos:
+            infos[meta["family"]] = describe(meta["family"], run_meta)
+        info = infos[meta["family"]]
+        base = dict(model=model, family=meta["family"], info=info, condition=meta["condition"], factors=dict(meta["factors"]), origin=origin,
                     sample_id=str(s.id), epoch=int(s.epoch) + epoch_offset, tokens=_tokens(s, log.eval.model))
         score = (s.scores or {}).get(SCORER_NAME)
         if s.error is not None or score is None:
@@ -209,15 +213,29 @@ def dedupe(results: Sequence[SampleResult]) -> list[SampleResult]:
     return out
 
 
+def family_infos(results: Sequence[SampleResult]) -> dict[str, FamilyInfo]:
+    """Each family of ``results`` (in order of appearance) as its logs describe it."""
+    infos: dict[str, FamilyInfo] = {}
+    for r in results:
+        if r.family not in infos:
+            infos[r.family] = family_info(r)
+    return infos
+
+
 def outcome_names(results: Sequence[SampleResult]) -> list[str]:
+    """Every judged outcome of the families of ``results``, in the families' order; for a family no log
+    or registry describes, the outcomes its samples were judged on."""
     names: list[str] = []
-    for family in dict.fromkeys(r.family for r in results):
-        names += [o.name for o in get_family(family).judged_outcomes if o.name not in names]
+    for family, info in family_infos(results).items():
+        own = info.outcomes or [o for r in results if r.family == family for o in r.outcomes]
+        names += [o for o in dict.fromkeys(own) if o not in names]
     return names
 
 
-def write_csv(rows: Sequence[Rate], path: Path) -> None:
-    records = [r.as_row() for r in rows]
+def write_csv(rows: Sequence[Any], path: Path) -> None:
+    """Rows (dicts, or anything with ``as_row()``: rates, comparisons, factor effects) as one CSV; the
+    columns are every key in order of first appearance. The one CSV writer of the tables."""
+    records = [r if isinstance(r, dict) else r.as_row() for r in rows]
     fields: list[str] = []
     for rec in records:
         fields += [k for k in rec if k not in fields]
@@ -317,13 +335,13 @@ def table(rows: Sequence[Rate], title: str = "Outcomes") -> Table:
             if several_models:
                 label = f"{r.model} · {label}"
             excluded = ", ".join(f"{r.excluded[e]} {e}" for e in SAMPLE_EXCLUSIONS if r.excluded.get(e)) or "0"
-            judged = r.n + r.excluded.get("judge_error", 0)
+            judged = r.n + r.excluded.get(JUDGE_ERROR, 0)
             t.add_row(f"[bold]{label}[/]", f"n={judged}", "", "", excluded)
         ci = r.ci
         label = f"  {r.outcome}"
         if r.values:
             label += f" · median {r.median:g} (range {min(r.values):g}–{max(r.values):g})"
-        undecided = f"{r.excluded['judge_error']} judge_error" if r.excluded.get("judge_error") else ""
+        undecided = f"{r.excluded[JUDGE_ERROR]} {JUDGE_ERROR}" if r.excluded.get(JUDGE_ERROR) else ""
         t.add_row(label, f"{r.k}/{r.n}", _pct(r.rate), f"{_pct(ci[0])}–{_pct(ci[1])}" if ci else "–", undecided)
     return t
 
@@ -337,8 +355,8 @@ def design_order(results: Sequence[SampleResult]) -> list[SampleResult]:
     factor definitions (as a design expands them); samples by epoch."""
     models = {m: i for i, m in enumerate(dict.fromkeys(r.model for r in results))}
     level_index = {
-        fam: {f.name: {lv: i for i, lv in enumerate(f.levels)} for f in get_family(fam).factors}
-        for fam in {r.family for r in results}
+        fam: {f: {lv: i for i, lv in enumerate(levels)} for f, levels in info.factors}
+        for fam, info in family_infos(results).items()
     }
 
     def key(r: SampleResult) -> tuple:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from statsmodels.stats.proportion import proportion_confint
 
-from duress.verdicts import EXCLUSION_REASONS
+from duress.verdicts import EXCLUSION_REASONS, JUDGE_ERROR
+
+if TYPE_CHECKING:
+    from duress.family_info import FamilyInfo
 
 
 def wilson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -50,6 +53,8 @@ class SampleResult:
     tokens: dict[str, int] = field(default_factory=dict)  # input/output tokens of the agent, and of the judge
     malformed_calls: int = 0  # tool calls recovered from malformed but unmistakable blocks
     origin: str = ""  # world and seed of the run (or the log's task): with the epoch, what makes a sample the same
+    # what the log says of its family (outcomes, harmful ones, level order); shared by a log's samples
+    info: "FamilyInfo | None" = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,7 @@ def rates(results: Iterable[SampleResult], outcomes: Sequence[str]) -> list[Rate
             undecided = sum(1 for s in samples if s.excluded is None and outcome in s.outcomes and s.outcomes[outcome] is None)
             found = [s for s in judged if s.outcomes.get(outcome)]
             values = tuple(s.values[outcome] for s in found if s.values.get(outcome) is not None)
-            why = dict(excluded) | ({"judge_error": undecided} if undecided else {})
+            why = dict(excluded) | ({JUDGE_ERROR: undecided} if undecided else {})
             out.append(Rate(model, family, condition, samples[0].factors, outcome, len(found), len(judged), why, values))
     return out
 
@@ -328,17 +333,14 @@ class Effect:
                 "ci_high": self.hi, "p": self.p, "method": self.method, "note": self.note}
 
 
-def _level_order(family: str, factor: str, present: Iterable[str]) -> list[str]:
+def _level_order(info: "FamilyInfo", factor: str, present: Iterable[str]) -> list[str]:
     """Levels of ``factor`` present in the data, in the family's declared order (first = reference).
 
-    Falls back to order of first appearance for a family or factor that is not registered
-    (e.g. "model", or imported results)."""
+    Falls back to order of first appearance for a factor the family does not declare
+    (e.g. "model", or an unknown family)."""
     present = list(dict.fromkeys(present))
-    try:
-        from duress.scenarios import get_family  # imported here: duress.scenarios imports back into duress
-
-        declared = list(get_family(family).factor(factor).levels)
-    except KeyError:
+    declared = info.levels(factor)
+    if declared is None:
         return present
     return [lv for lv in declared if lv in present] + [lv for lv in present if lv not in declared]
 
@@ -446,6 +448,13 @@ _FIRTH_NOTE = ("{why}; fitted by Firth's penalised likelihood instead (profile p
                "penalised likelihood-ratio p)")
 
 
+def family_info(result: SampleResult) -> "FamilyInfo":
+    """What ``result``'s log says of its family; for results made without one, the registry's word."""
+    from duress.family_info import describe
+
+    return result.info or describe(result.family)
+
+
 def factor_effects(results: Sequence[SampleResult], outcome: str, factors: Sequence[str] | None = None,
                    interactions: Sequence[tuple[str, str]] = ()) -> list[Effect]:
     """Odds ratios of ``outcome`` for each factor level (and chosen interactions), by logistic regression.
@@ -479,6 +488,7 @@ def factor_effects(results: Sequence[SampleResult], outcome: str, factors: Seque
     if len(families) > 1:
         raise ValueError(f"factor effects are fitted one family at a time; got {', '.join(families)}")
     family = families[0]
+    info = family_info(data[0][0])
     y = np.array([float(d) for _, d in data])
     if y.min() == y.max():
         return []
@@ -509,7 +519,7 @@ def factor_effects(results: Sequence[SampleResult], outcome: str, factors: Seque
     terms: list[str] = ["(intercept)"]
     dummies: dict[str, list[tuple[str, np.ndarray]]] = {}
     for f in chosen:
-        levels = _level_order(family, f, (level(r, f) for r, _ in data))
+        levels = _level_order(info, f, (level(r, f) for r, _ in data))
         ref = levels[0]
         dummies[f] = []
         for lv in levels[1:]:

@@ -16,6 +16,7 @@ from inspect_ai.scorer import mean
 
 from duress.agent import agent_loop, check_protocol
 from duress.design import Design, build_design
+from duress.family_info import METADATA_KEY, FamilyInfo
 from duress.judges.rules import duress_judge
 from duress.limits import MESSAGE_LIMIT, SAMPLE_TIME_LIMIT
 from duress.scenarios import Family, get_family
@@ -127,6 +128,8 @@ def family_task(
         token_limit=token_limit or None,
         metadata={"duress": {"family": family, "protocol": protocol, "max_turns": max_turns, "world": world,
                              "seed": seed, "design": {k: list(v) for k, v in design.chosen.items()},
-                             "judge_model": judge_model, "policy": policy, "epoch_offset": epoch_offset}},
+                             "judge_model": judge_model, "policy": policy, "epoch_offset": epoch_offset,
+                             # what the readers of the log need of the family, so they need not import it
+                             METADATA_KEY: FamilyInfo.of_family(fam).to_metadata()}},
     )
 

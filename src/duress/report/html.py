@@ -32,15 +32,15 @@ from duress.results import (
     condition_label,
     conditional_rates,
     design_order,
+    family_infos,
     model_label,
     outcome_names,
     rates,
     read_logs,
 )
 from duress.redact import redact
-from duress.scenarios import get_family
 from duress.stats import Rate, SampleResult
-from duress.verdicts import SAMPLE_EXCLUSIONS, check_policy, policy_label
+from duress.verdicts import JUDGE_ERROR, SAMPLE_EXCLUSIONS, check_policy, policy_label
 
 MAX_CARDS = 500  # sample cards in the transcript browser
 MAX_TEXT = 20_000  # characters of one message, argument or result shown
@@ -271,14 +271,16 @@ def _designs(results: Sequence[SampleResult]) -> tuple[dict[str, list[dict[str, 
     """Per family: each factor with the levels the runs used (in the family's order); the varied ones."""
     designs: dict[str, list[dict[str, Any]]] = {}
     varied: dict[str, list[str]] = {}
-    for fam in dict.fromkeys(r.family for r in results):
+    for fam, info in family_infos(results).items():
         mine = [r for r in results if r.family == fam]
+        names = [f for f, _ in info.factors] + [f for r in mine for f in r.factors if info.levels(f) is None]
         factors = []
-        for f in get_family(fam).factors:
-            used = {r.factors.get(f.name) for r in mine}
-            levels = [lv for lv in f.levels if lv in used]
+        for name in dict.fromkeys(names):
+            used = list(dict.fromkeys(r.factors.get(name) for r in mine if name in r.factors))
+            declared = info.levels(name) or ()
+            levels = [lv for lv in declared if lv in used] + [lv for lv in used if lv not in declared]
             if levels:
-                factors.append({"name": f.name, "levels": levels, "varied": len(levels) > 1})
+                factors.append({"name": name, "levels": levels, "varied": len(levels) > 1})
         designs[fam] = factors
         varied[fam] = [f["name"] for f in factors if f["varied"]]
     return designs, varied
@@ -300,7 +302,7 @@ def _outcome_row(r: Rate, harmful: bool) -> dict[str, Any]:
     return {
         "outcome": r.outcome, "harmful": harmful, "k": r.k, "n": r.n, "kn": f"{r.k}/{r.n}", "rate": _pct(r.rate),
         "ci": _ci(r), "bar": _bar(r), "value": value,
-        "judge_error": r.excluded.get("judge_error", 0),
+        "judge_error": r.excluded.get(JUDGE_ERROR, 0),
     }
 
 
@@ -315,7 +317,7 @@ def _blocks(rows: Sequence[Rate], varied: dict[str, list[str]], harmful: dict[st
             blocks.append({
                 "model": r.model, "family": r.family, "condition": r.condition, "label": label,
                 "prefix": " · ".join(([r.model] if several_models else []) + ([r.family] if several_families else [])),
-                "judged": r.n + r.excluded.get("judge_error", 0), "excluded": excluded or "0", "rows": [],
+                "judged": r.n + r.excluded.get(JUDGE_ERROR, 0), "excluded": excluded or "0", "rows": [],
             })
         blocks[-1]["rows"].append(_outcome_row(r, r.outcome in harmful[r.family]))
     return blocks
@@ -371,7 +373,8 @@ def _effects_section(results: Sequence[SampleResult], models: list[str], varied:
                                "rows": [], "row_notes": False,
                                "note": "no factor varies among this model's samples: no model fitted."})
                 continue
-            for outcome in [o.name for o in get_family(fam).outcomes if o.harmful]:
+            info = family_infos(mine)[fam]
+            for outcome in [o for o in info.outcomes if o in info.harmful]:
                 try:
                     effects = list(factor_effects(mine, outcome))
                 except Exception as err:  # a model that cannot be fitted must not sink the report
@@ -642,8 +645,8 @@ def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = No
     rows = rates(results, outcomes)
     models = list(dict.fromkeys(r.model for r in results))
     families = list(dict.fromkeys(r.family for r in results))
-    fams = {f: get_family(f) for f in families}
-    harmful = {f: fams[f].harmful for f in families}
+    fams = family_infos(results)
+    harmful = {f: set(fams[f].harmful) for f in families}
     designs, varied = _designs(results)
     several_models, several_families = len(models) > 1, len(families) > 1
 
@@ -656,7 +659,7 @@ def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = No
     else:
         verdicts = "as judged in each run (" + "; ".join(sorted({r["verdicts"] for r in runs})) + ")"
     excluded = Counter(r.excluded for r in results if r.excluded)
-    judge_errors = sum(r.excluded.get("judge_error", 0) for r in rows)
+    judge_errors = sum(r.excluded.get(JUDGE_ERROR, 0) for r in rows)
     undecided_samples = sum(1 for r in results if r.excluded is None and any(v is None for v in r.outcomes.values()))
 
     plots = []
@@ -666,7 +669,7 @@ def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = No
         names = varied[fam]
         ticks = [(c, "\n".join(fac[c][f] for f in names) if names else "all defaults") for c in conds]
         panels = []
-        for o in [o.name for o in fams[fam].judged_outcomes]:
+        for o in fams[fam].outcomes or outcomes:
             mine = {(r.model, r.condition): r for r in rows if r.family == fam and r.outcome == o}
             if mine:
                 panels.append({"outcome": o, "harmful": o in harmful[fam],
@@ -690,7 +693,7 @@ def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = No
         runs=runs,
         designs=designs,
         families=families,
-        family_titles={f: fams[f].title for f in families},
+        family_titles={f: fams[f].title or f for f in families},
         models=[{"name": m, "colour": _colour(i), "reference": i == 0} for i, m in enumerate(models)],
         n_samples=len(results),
         n_judged=sum(1 for r in results if r.excluded is None),
