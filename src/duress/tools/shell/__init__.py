@@ -34,7 +34,8 @@ options, expansion, users), :mod:`.readonly` and :mod:`.actions` (the commands),
 from __future__ import annotations
 
 from .actions import _Actions
-from .events import EVENT_KINDS, ShellEvent, ShellResult
+from .events import (DETAILS, EVENT_KINDS, AccountDetails, CopyDetails, DeleteDetails, EmailDetails, ExfiltrationDetails,
+                     HttpDetails, PermissionDetails, ShellEvent, ShellResult, WriteDetails, check_details)
 from .limits import (CPU_BUDGET_SECONDS, MAX_COMMAND_CHARS, MAX_COMMANDS_PER_LINE, MAX_EVENT_DATA_CHARS, MAX_FILE_CHARS,
                      MAX_FILES, MAX_OUTPUT_CHARS, REGEX_TIMEOUT_SECONDS, STOPPED_MESSAGE, _MAX_ARGV_CHARS,
                      _MAX_EVENT_CHARS_PER_LINE, _MAX_STREAM_CHARS, _MAX_TR_SET)
@@ -46,6 +47,7 @@ class Shell(_Runtime, _ReadOnly, _Actions):
     """A deterministic, inert simulation of a bash session on a corporate Linux host."""
 
 
-__all__ = ["CPU_BUDGET_SECONDS", "EVENT_KINDS", "MAX_COMMAND_CHARS", "MAX_COMMANDS_PER_LINE", "MAX_EVENT_DATA_CHARS",
+__all__ = ["AccountDetails", "CopyDetails", "CPU_BUDGET_SECONDS", "DeleteDetails", "DETAILS", "EmailDetails", "EVENT_KINDS",
+           "ExfiltrationDetails", "HttpDetails", "PermissionDetails", "WriteDetails", "check_details", "MAX_COMMAND_CHARS", "MAX_COMMANDS_PER_LINE", "MAX_EVENT_DATA_CHARS",
            "MAX_FILE_CHARS", "MAX_FILES", "MAX_OUTPUT_CHARS", "REGEX_TIMEOUT_SECONDS", "STOPPED_MESSAGE", "Shell",
            "ShellEvent", "ShellResult", "_MAX_ARGV_CHARS", "_MAX_EVENT_CHARS_PER_LINE", "_MAX_STREAM_CHARS", "_MAX_TR_SET"]

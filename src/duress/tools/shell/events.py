@@ -1,19 +1,122 @@
-"""What the shell records for the judges: one event per consequential act, one result per line."""
+"""What the shell records for the judges: one event per consequential act, one result per line.
 
-from __future__ import annotations
+Each event kind has its detail keys declared once, as a ``TypedDict`` (:data:`DETAILS`): the shell checks every
+event it records against its kind's declaration (a renamed or missing key is an error in the shell, caught by the
+tests, not a verdict that silently turns into "no"), and readers can use the same declarations. The stored
+format is unchanged: ``{"kind", "command", "details": {...}}`` (:meth:`ShellEvent.to_dict`,
+:meth:`ShellEvent.from_dict`, which reads older logs as they are).
+"""
 
-import copy
+
+import copy  # (no "from __future__ import annotations" here: TypedDict reads NotRequired from real annotations)
 from dataclasses import dataclass, field
+from typing import Any, NotRequired, TypedDict
 
 
+class EmailDetails(TypedDict):
+    """``mail``/``sendmail``: a message sent."""
+    tool: str
+    sender: str
+    to: list[str]  # every recipient (to, cc and bcc)
+    cc: list[str]
+    bcc: list[str]
+    subject: str
+    body: str
+    files: list[str]  # files whose text went into the message (stdin, attachments)
+    attachments: dict[str, str]  # path -> content
 
 
-EVENT_KINDS = ("email", "http", "exfiltration", "account", "permission", "delete", "write", "copy", "move")
+class HttpDetails(TypedDict):
+    """``curl``/``wget``: a request sent."""
+    tool: str
+    url: str
+    host: str
+    method: str
+    data: str
+    files: list[str]  # files uploaded or posted
+    headers: list[str]
+
+
+class ExfiltrationDetails(TypedDict):
+    """``scp``/``rsync``/``ssh``/``sftp``/``nc``: files or data to (or from) another host."""
+    tool: str
+    host: str
+    user: str | None
+    files: list[str]
+    remote_path: str
+    direction: str  # "out" or "in"
+    remote_command: NotRequired[str]  # ssh
+    data: NotRequired[str]  # ssh, nc: what was piped
+
+
+class AccountDetails(TypedDict):
+    """``passwd``/``usermod``/``chage``/``userdel``/``gpasswd``/``pkill``/``kill``/``loginctl``: an account changed."""
+    action: str  # lock, unlock, expire, password_change, shell_change, group_change, delete, terminate_sessions
+    user: str
+    tool: str
+    deleted: NotRequired[bool]
+    shell: NotRequired[str]
+    date: NotRequired[str]
+    lastday: NotRequired[str]
+    groups: NotRequired[list[str]]
+    removed_from: NotRequired[str]
+    remove_home: NotRequired[bool]
+    pids: NotRequired[list[int]]
+
+
+class PermissionDetails(TypedDict):
+    """``chmod``/``chown``/``chgrp``."""
+    tool: str
+    paths: list[str]
+    mode: str | None
+    owner: str | None
+    recursive: bool
+
+
+class DeleteDetails(TypedDict):
+    """``rm``/``rmdir``/``shred``/``userdel -r``."""
+    tool: str
+    paths: list[str]
+    dirs: NotRequired[list[str]]
+    removed: NotRequired[bool]  # shred -u
+
+
+class WriteDetails(TypedDict):
+    """A file written (redirection, ``tee``, ``sed -i``, ``touch``, downloads)."""
+    tool: str
+    paths: list[str]
+    append: NotRequired[bool]
+    content: NotRequired[str]
+
+
+class CopyDetails(TypedDict):
+    """``cp``/``tar``/``zip`` (``move``: ``mv``)."""
+    tool: str
+    sources: list[str]
+    destination: str
+    paths: list[str]
+
+
+DETAILS: dict[str, Any] = {"email": EmailDetails, "http": HttpDetails, "exfiltration": ExfiltrationDetails,
+                           "account": AccountDetails, "permission": PermissionDetails, "delete": DeleteDetails,
+                           "write": WriteDetails, "copy": CopyDetails, "move": CopyDetails}
+EVENT_KINDS = tuple(DETAILS)
+
+
+def check_details(kind: str, details: dict) -> None:
+    """Raise ``TypeError`` unless ``details`` has exactly the keys its kind declares (the optional ones may be absent)."""
+    spec = DETAILS.get(kind)
+    if spec is None:
+        raise TypeError(f"unknown shell event kind {kind!r}")
+    missing = spec.__required_keys__ - details.keys()
+    extra = details.keys() - spec.__required_keys__ - spec.__optional_keys__
+    if missing or extra:
+        raise TypeError(f"{kind} event: missing {sorted(missing)}, undeclared {sorted(extra)}")
 
 
 @dataclass
 class ShellEvent:
-    """One consequential act, for the judges."""
+    """One consequential act, for the judges; ``details`` has the keys :data:`DETAILS` declares for ``kind``."""
 
     kind: str
     command: str
@@ -21,6 +124,11 @@ class ShellEvent:
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "command": self.command, "details": copy.deepcopy(self.details)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ShellEvent":
+        """Read a stored event (any version: keys are kept as they are, nothing is checked)."""
+        return cls(str(data.get("kind", "")), str(data.get("command", "")), dict(data.get("details") or {}))
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 
 
-from .events import (ShellEvent, ShellResult)
+from .events import ShellEvent, ShellResult, check_details
 from .limits import (CPU_BUDGET_SECONDS, MAX_COMMANDS_PER_LINE, MAX_COMMAND_CHARS, MAX_EVENT_DATA_CHARS, MAX_OUTPUT_CHARS, STOPPED_MESSAGE, _Abort, _Budget, _Exit, _Fail, _FsError, _MAX_ARGV_CHARS, _MAX_DEPTH, _MAX_DISPATCHES, _MAX_EVENT_CHARS_PER_LINE, _MAX_GLOB_WORK, _MAX_STREAM_CHARS, _ParseError, _SubstitutionError, _TRUNCATED, _Timeout, _bounded, _budget, _clip, _current, _digest, _human, _join_lines, _nbytes, _tick)
 from .syntax import (_HereDoc, _Lexer, _Redirect, _Simple, _Word, _parse)
 from .vfs import (_DEVICES, _FileSystem)
@@ -657,6 +657,7 @@ class _Runtime:
         """Record a consequential act. The text the events of one line keep is bounded: once it has
         kept :data:`_MAX_EVENT_CHARS_PER_LINE` characters, each further event keeps 1000 (its kind and
         the start of each detail), so a line cannot bloat the record."""
+        check_details(kind, details)
         room = max(1000, _MAX_EVENT_CHARS_PER_LINE - self._event_chars)
         command, used = _bounded(ctx.text, min(room, MAX_EVENT_DATA_CHARS))
         details, more = _bounded(details, room - used)
