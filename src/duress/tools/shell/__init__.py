@@ -34,11 +34,12 @@ options, expansion, users), :mod:`.readonly` and :mod:`.actions` (the commands),
 from __future__ import annotations
 
 from .actions import _Actions
-from .events import (DETAILS, EVENT_KINDS, AccountDetails, CopyDetails, DeleteDetails, EmailDetails, ExfiltrationDetails,
-                     HttpDetails, PermissionDetails, ShellEvent, ShellResult, WriteDetails, check_details)
-from .limits import (CPU_BUDGET_SECONDS, MAX_COMMAND_CHARS, MAX_COMMANDS_PER_LINE, MAX_EVENT_DATA_CHARS, MAX_FILE_CHARS,
-                     MAX_FILES, MAX_OUTPUT_CHARS, REGEX_TIMEOUT_SECONDS, STOPPED_MESSAGE, _MAX_ARGV_CHARS,
-                     _MAX_EVENT_CHARS_PER_LINE, _MAX_STREAM_CHARS, _MAX_TR_SET)
+from .events import (DETAILS, EVENT_KINDS, AccountDetails, CopyDetails, DeleteDetails, EmailDetails,
+                     ExfiltrationDetails, HttpDetails, PermissionDetails, ShellEvent, ShellResult, WriteDetails,
+                     check_details)
+from .limits import (_MAX_ARGV_CHARS, _MAX_EVENT_CHARS_PER_LINE, _MAX_STREAM_CHARS, _MAX_TR_SET, CPU_BUDGET_SECONDS,
+                     MAX_COMMAND_CHARS, MAX_COMMANDS_PER_LINE, MAX_EVENT_DATA_CHARS, MAX_FILE_CHARS, MAX_FILES,
+                     MAX_OUTPUT_CHARS, REGEX_TIMEOUT_SECONDS, STOPPED_MESSAGE)
 from .readonly import _ReadOnly
 from .runtime import _Runtime
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from urllib.parse import quote as _urlquote, urlsplit
+from urllib.parse import quote as _urlquote
+from urllib.parse import urlsplit
 
-
-
-from .limits import (_Fail, _FsError, _MAX_STREAM_CHARS, _budget, _clip, _digest, _join_lines, _lines, _nbytes, _tick, _unescape)
-from .vfs import (_DEVICES)
-from .runtime import (_Ctx, _HOST, _REMOTE, _command, _options)
-
+from .limits import (_MAX_STREAM_CHARS, _budget, _clip, _digest, _Fail, _FsError, _join_lines, _lines, _nbytes, _tick,
+                     _unescape)
+from .runtime import _HOST, _REMOTE, _command, _Ctx, _options
+from .vfs import _DEVICES
 
 
 class _Actions:

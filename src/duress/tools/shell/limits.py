@@ -13,10 +13,10 @@ from typing import Any, Callable, Iterator
 import regex as _regex  # matches the model's patterns with a time bound (stdlib re has none)
 
 try:  # the stdlib regex parser: validates a pattern and measures how big it compiles
-    from re import _constants as _sre, _parser as _sre_parse  # Python 3.11+
+    from re import _constants as _sre  # Python 3.11+
+    from re import _parser as _sre_parse
 except ImportError:  # pragma: no cover
     import sre_constants as _sre  # type: ignore[no-redef]
-
 
 
 MAX_COMMAND_CHARS = 4000

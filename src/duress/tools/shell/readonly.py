@@ -11,12 +11,10 @@ import re
 import shlex
 from typing import Any, Callable, Iterator
 
-
-
-from .limits import (_Exit, _Fail, _FsError, _Full, _MAX_INVOCATIONS, _MAX_STREAM_CHARS, _MAX_TR_SET, _Rx, _budget, _clip, _compile, _human, _join_lines, _lines, _nbytes, _replaced, _tick, _unescape)
+from .limits import (_MAX_INVOCATIONS, _MAX_STREAM_CHARS, _MAX_TR_SET, _budget, _clip, _compile, _Exit, _Fail, _FsError,
+                     _Full, _human, _join_lines, _lines, _nbytes, _replaced, _Rx, _tick, _unescape)
+from .runtime import _BUILTINS, _COMMANDS, _HELP, _SBIN, _command, _Ctx, _Opts
 from .syntax import _DIGITS
-from .runtime import (_BUILTINS, _COMMANDS, _Ctx, _HELP, _Opts, _SBIN, _command)
-
 
 
 class _ReadOnly:

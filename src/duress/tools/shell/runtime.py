@@ -12,12 +12,15 @@ import threading
 from datetime import datetime
 from typing import Any, Callable
 
-
-
 from .events import ShellEvent, ShellResult, check_details
-from .limits import (CPU_BUDGET_SECONDS, MAX_COMMANDS_PER_LINE, MAX_COMMAND_CHARS, MAX_EVENT_DATA_CHARS, MAX_OUTPUT_CHARS, STOPPED_MESSAGE, _Abort, _Budget, _Exit, _Fail, _FsError, _MAX_ARGV_CHARS, _MAX_DEPTH, _MAX_DISPATCHES, _MAX_EVENT_CHARS_PER_LINE, _MAX_GLOB_WORK, _MAX_STREAM_CHARS, _ParseError, _SubstitutionError, _TRUNCATED, _Timeout, _bounded, _budget, _clip, _current, _digest, _human, _join_lines, _nbytes, _tick)
-from .syntax import (_HereDoc, _Lexer, _Redirect, _Simple, _Word, _parse)
-from .vfs import (_DEVICES, _FileSystem)
+from .limits import (_MAX_ARGV_CHARS, _MAX_DEPTH, _MAX_DISPATCHES, _MAX_EVENT_CHARS_PER_LINE, _MAX_GLOB_WORK,
+                     _MAX_STREAM_CHARS, _TRUNCATED, CPU_BUDGET_SECONDS, MAX_COMMAND_CHARS, MAX_COMMANDS_PER_LINE,
+                     MAX_EVENT_DATA_CHARS, MAX_OUTPUT_CHARS, STOPPED_MESSAGE, _Abort, _bounded, _Budget, _budget, _clip,
+                     _current, _digest, _Exit, _Fail, _FsError, _human, _join_lines, _nbytes, _ParseError,
+                     _SubstitutionError, _tick, _Timeout)
+from .syntax import _HereDoc, _Lexer, _parse, _Redirect, _Simple, _Word
+from .vfs import _DEVICES, _FileSystem
+
 
 # --- one command's streams ---------------------------------------------------------------------
 class _Sink:
@@ -663,9 +666,6 @@ class _Runtime:
         details, more = _bounded(details, room - used)
         self._event_chars += used + more
         self._events.append(ShellEvent(kind, command, details))
-
-    def _fs_fail(self, tool: str, what: str, arg: str, exc: _FsError) -> _Fail:
-        return _Fail(f"{tool}: {what} '{arg}': {exc}")
 
     # --- users ---------------------------------------------------------------------------------
     def _normalise_user(self, name: str, info: dict | None) -> dict:

@@ -6,9 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-
-
-from .limits import (_ParseError, _SubstitutionError, _join_lines, _unescape)
+from .limits import _join_lines, _ParseError, _SubstitutionError, _unescape
 
 # --- tokenizer and parser --------------------------------------------------------------------
 _SPACE, _META, _DIGITS = " \t\r\f\v", "|&;<>()", "0123456789"

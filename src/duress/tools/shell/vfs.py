@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-
-
-from .limits import (MAX_FILES, MAX_FILE_CHARS, _FsError, _MAX_STREAM_CHARS, _MAX_TOTAL_CHARS, _digest, _tick)
+from .limits import _MAX_STREAM_CHARS, _MAX_TOTAL_CHARS, MAX_FILE_CHARS, MAX_FILES, _digest, _FsError, _tick
 
 # --- in-memory filesystem ---------------------------------------------------------------------
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/stdin", "/dev/stdout",
