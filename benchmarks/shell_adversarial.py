@@ -43,7 +43,11 @@ ORDINARY = [       # ordinary lines, timed in-process (CPU ms) on each shell
 
 
 def load(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
+    """The shell module at ``path``: one ``shell.py`` (older revisions) or the ``shell/`` package."""
+    if path.is_dir():
+        spec = importlib.util.spec_from_file_location(name, path / "__init__.py", submodule_search_locations=[str(path)])
+    else:
+        spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
     spec.loader.exec_module(mod)

@@ -2,14 +2,11 @@
 
 import pytest
 
-try:  # where the record's metadata key lives has moved between versions
-    from duress.record import RECORD_KEY
-except ImportError:  # pragma: no cover
-    from duress.agent import RECORD_KEY
 from duress.design import build_design
 from duress.judges.context import JudgeContext
 from duress.judges.record import ActionRecord, Turn
 from duress.models.scripted import register_script
+from duress.record import RECORD_KEY
 from duress.scenarios import get_family
 from duress.tools.mailbox import Mailbox
 
