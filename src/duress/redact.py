@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any, Callable, Mapping
 
 REDACTED = "[redacted]"
 MIN_SECRET = 8
@@ -71,22 +72,18 @@ def redact_log_file(path: str | os.PathLike[str], environ: Mapping[str, str] | N
     Inspect writes what a provider said into the log (a sample's error, a model event's error);
     duress rewrites the file when a secret is found, atomically (a temporary file, then a rename).
     Returns whether anything was replaced."""
-    import tempfile
     import zipfile
-    from pathlib import Path
 
     p = Path(path)
     if p.suffix == ".json":
         text = p.read_text(encoding="utf-8")
         clean = redact(text, environ)
-        if clean == text:
-            return False
-        _atomic_write(p, clean.encode("utf-8"), tempfile)
-        return True
+        if clean != text:
+            _replace(p, lambda tmp: Path(tmp).write_text(clean, encoding="utf-8"))
+        return clean != text
     with zipfile.ZipFile(p) as z:
         members = [(info, z.read(info)) for info in z.infolist()]
-    changed = False
-    out = []
+    out, changed = [], False
     for info, data in members:
         try:
             text = data.decode("utf-8")
@@ -96,26 +93,25 @@ def redact_log_file(path: str | os.PathLike[str], environ: Mapping[str, str] | N
         clean = redact(text, environ)
         changed |= clean != text
         out.append((info, clean.encode("utf-8")))
-    if not changed:
-        return False
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+
+    def write(tmp: str) -> None:
         with zipfile.ZipFile(tmp, "w") as z:
             for info, data in out:
                 z.writestr(info, data, compress_type=info.compress_type)
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return True
+
+    if changed:
+        _replace(p, write)
+    return changed
 
 
-def _atomic_write(p: Any, data: bytes, tempfile: Any) -> None:
+def _replace(p: Path, write: Callable[[str], None]) -> None:
+    """Replace ``p`` with what ``write`` puts in a temporary file beside it, by an atomic rename."""
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        write(tmp)
         os.replace(tmp, p)
     finally:
         if os.path.exists(tmp):
