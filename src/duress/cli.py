@@ -7,7 +7,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -36,7 +36,7 @@ class UsageProblem(Exception):
 SAMPLES_PER_LOG = 1000  # samples per Inspect eval in duress run (--samples-per-log)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     # the message may quote user input or a provider's words: never read it as Rich markup
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
@@ -193,7 +193,6 @@ def _new_run_dir(run_dir: Path) -> Path:
         except OSError as err:
             fail(f"cannot create the run folder {candidate}: {err.strerror or err}; give --out a folder you can write to")
     fail(f"cannot create a new run folder next to {run_dir}: too many with that name; give another --out")
-    raise AssertionError  # unreachable
 
 
 def _lock(run_dir: Path) -> Any:
@@ -382,10 +381,7 @@ def _finish_run(run_dir: Path, title: str, progress: _Progress | None = None, re
         results, rows = summarise([run_dir / "logs"], notes=notes)
     except ResultsError as err:
         if progress is not None and progress.problems:
-            err_console.print(f"[bold red]run incomplete:[/] 0 of {progress.expected} samples "
-                              f"({escape('; '.join(progress.problems[:3]))})" + (f"; resume with: {escape(resume_hint)}" if resume_hint else ""),
-                              highlight=False, soft_wrap=True)
-            raise typer.Exit(1)
+            _incomplete(0, progress, resume_hint)
         fail(f"the run produced no results: {err} (logs: {run_dir / 'logs'})")
     got = len(results)
     incomplete = progress is not None and (bool(progress.problems) or got < progress.expected)
@@ -404,10 +400,15 @@ def _finish_run(run_dir: Path, title: str, progress: _Progress | None = None, re
     console.print(f"Results: {run_dir / 'results.csv'} (per-sample: samples.csv, samples.parquet)")
     console.print(f"Inspect logs: {run_dir / 'logs'}  (open with: inspect view --log-dir {run_dir / 'logs'})")
     if incomplete:
-        why = "; ".join(progress.problems[:3]) or "some samples were not run"
-        err_console.print(f"[bold red]run incomplete:[/] {got} of {progress.expected} samples ({escape(why)})"
-                          + (f"; resume with: {escape(resume_hint)}" if resume_hint else ""), highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+        _incomplete(got, progress, resume_hint)
+
+
+def _incomplete(got: int, progress: _Progress, resume_hint: str) -> NoReturn:
+    """The last line of a run that got fewer samples than it asked for; exit 1."""
+    why = "; ".join(progress.problems[:3]) or "some samples were not run"
+    err_console.print(f"[bold red]run incomplete:[/] {got} of {progress.expected} samples ({escape(why)})"
+                      + (f"; resume with: {escape(resume_hint)}" if resume_hint else ""), highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
 
 
 @app.command()
