@@ -26,18 +26,9 @@ import tempfile
 from pathlib import Path
 
 from duress.imported import ImportProblem, import_task, read_transcripts, read_world_file
-from duress.judges.agreement import Agreement, Disagreement
+from duress.judges.agreement import Agreement, Disagreement, LabelsError, load_labels
 from duress.results import load_results
 from duress.scenarios import get_family
-
-
-def read_labels(path: Path) -> dict[str, dict[str, bool]]:
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            obj = json.loads(line)
-            out[str(obj["id"])] = {k: v for k, v in obj.get("labels", obj).items() if isinstance(v, bool)}
-    return out
 
 
 def judge(folder: Path, scenario: str):
@@ -53,10 +44,10 @@ def judge(folder: Path, scenario: str):
         return load_results([Path(logs)])
 
 
-def compare(results, labels: dict[str, dict[str, bool]]) -> list[Agreement]:
+def compare(results, labels: dict[tuple[str | None, str, int], dict[str, bool]]) -> list[Agreement]:
     table: dict[str, Agreement] = {}
     for r in results:
-        lab = labels.get(r.sample_id)
+        lab = labels.get((None, r.sample_id, r.epoch))
         if lab is None or r.excluded is not None:
             continue
         judged: dict[str, bool | None] = {**r.outcomes, "malformed_tool_calls": r.malformed_calls > 0}
@@ -87,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     try:
         results = judge(args.path, args.scenario)
-        labels = read_labels(args.path / "labels.jsonl")
-    except (ImportProblem, KeyError, ValueError) as err:
+        labels = load_labels(args.path / "labels.jsonl")
+    except (ImportProblem, LabelsError, KeyError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     rows = compare(results, labels)
