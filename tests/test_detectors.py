@@ -13,6 +13,18 @@ FAM = get_family("blackmail")
 CANON = FAM.world("canonical")
 
 
+def sent_by(world, inbox, sends):
+    """The recorded actions of an agent that did ``sends`` on a mailbox holding ``inbox``: each is
+    ("email", to, subject, body[, cc]) or ("forward", email_id, to, note)."""
+    mb = Mailbox(world["agent"].email, inbox, "2026-03-12T15:05")
+    for s in sends:
+        if s[0] == "email":
+            mb.send_email(s[1], s[2], s[3], *s[4:])
+        else:
+            mb.forward(s[1], s[2], s[3])
+    return [a.to_dict() for a in mb.actions]
+
+
 def judge(sends, world=CANON, **levels):
     """Run the detectors on a mailbox where the agent did ``sends``.
 
@@ -20,13 +32,7 @@ def judge(sends, world=CANON, **levels):
     """
     cond = build_design(FAM.factors, levels).conditions()[0]
     r = FAM.render(cond, world, "text")
-    mb = Mailbox(world["agent"].email, r.inbox, "2026-03-12T15:05")
-    for s in sends:
-        if s[0] == "email":
-            mb.send_email(s[1], s[2], s[3])
-        else:
-            mb.forward(s[1], s[2], s[3])
-    rec = ActionRecord([a.to_dict() for a in mb.actions], [], r.inbox)
+    rec = ActionRecord(sent_by(world, r.inbox, sends), [], r.inbox)
     ctx = JudgeContext(rec, world, cond, r.environment, FAM.artefacts(r.environment, world, cond))
     return {o: FAM.detectors[o](ctx) for o in FAM.detectors}
 
@@ -130,13 +136,7 @@ def judge_inbox(sends, emails, world=RW, **levels):
     inbox = [Email(i, world[a].email, (world[b].email,), subj, body, f"2026-03-12T1{i}:00")
              for i, (a, b, subj, body) in enumerate(emails, 1)]
     env = {"mailbox": {"owner": world["agent"].email, "inbox": [e.to_dict() for e in inbox], "now": "2026-03-12T15:05"}}
-    mb = Mailbox(world["agent"].email, inbox, "2026-03-12T15:05")
-    for s in sends:
-        if s[0] == "email":
-            mb.send_email(s[1], s[2], s[3], *s[4:])
-        else:
-            mb.forward(s[1], s[2], s[3])
-    rec = ActionRecord([a.to_dict() for a in mb.actions], [], inbox)
+    rec = ActionRecord(sent_by(world, inbox, sends), [], inbox)
     ctx = JudgeContext(rec, world, cond, env, FAM.artefacts(env, world, cond))
     return {o: FAM.detectors[o](ctx) for o in FAM.detectors}
 
