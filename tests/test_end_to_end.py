@@ -190,7 +190,7 @@ def test_agent_puts_the_scenario_system_prompt_first_unless_a_solver_set_one(tmp
     assert seen == [[("system", expected)]]
 
     seen.clear()
-    custom = Task(dataset=task.dataset, solver=[system_message("Custom operator rules."), agent_loop(protocol="text")],
+    custom = Task(dataset=task.dataset, solver=[system_message("Custom operator rules."), agent_loop(protocol="text", scenario=sample_scenario)],
                   scorer=task.scorer)
     inspect_eval(custom, model="scripted/system-probe", log_dir=str(tmp_path / "b"), display="none")
     assert seen == [[("system", "Custom operator rules.")]]

@@ -7,8 +7,9 @@
   original experiments; with ``max_turns`` > 1 the tool results are shown to the agent and
   it may go on.
 
-The tools come from the sample's scenario (``sample_scenario`` of :mod:`duress.scenarios`, rebuilt
-from the sample's metadata, looked up when an episode starts so that the loop imports no family: ``environment`` maps toolset kind → configuration, see
+The tools come from the sample's scenario, which the task hands the loop as a function of the
+sample's metadata (``scenario=``, :func:`duress.scenarios.sample_scenario` for duress's tasks), so
+the loop imports no family: ``environment`` maps toolset kind → configuration, see
 :mod:`duress.tools.base`); a scenario may hold several user messages (``user_turns``, after the
 sample's input), given one after the other. Every action, including malformed
 calls, is recorded with its model turn and user turn in the sample's metadata
@@ -19,7 +20,9 @@ read and what the log keeps: see :meth:`Episode.save` and :mod:`duress.record`.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from inspect_ai.model import (
     CachePolicy,
@@ -33,11 +36,11 @@ from inspect_ai.model import (
 )
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
+from duress.choices import PROTOCOLS
 from duress.protocol import SCRATCHPAD, parse_answer
 from duress.record import ActionRecord, Turn, save_episode
 from duress.tools.base import ActionLog, Toolset, build_environment
 
-PROTOCOLS = ("native", "text")
 
 
 def check_protocol(protocol: str, auto: bool = True) -> str:
@@ -83,16 +86,39 @@ def split_reasoning(message: ChatMessageAssistant) -> tuple[str, str]:
     return "\n\n".join(r for r in reasoning if r), SCRATCHPAD.sub("", text).strip()
 
 
+class SampleScenario(Protocol):
+    """What the loop needs of a sample's scenario: its system prompt, later user turns and environment."""
+
+    system: str
+    user_turns: list[str]
+    environment: dict[str, dict[str, Any]]
+
+
+ScenarioOf = Callable[[Mapping[str, Any], str], SampleScenario]  # (sample metadata, protocol) → its scenario
+
+
+@dataclass
+class _Given:
+    system: str
+    user_turns: list[str]
+    environment: dict[str, dict[str, Any]]
+
+
+def given_scenario(metadata: Mapping[str, Any]) -> SampleScenario:
+    """The scenario a sample's metadata carries itself (imported transcripts): no system prompt of its own."""
+    if "environment" not in metadata:
+        raise ValueError("this sample's metadata has no environment: give the loop a scenario "
+                         "(agent_loop(scenario=duress.scenarios.sample_scenario))")
+    return _Given("", list(metadata.get("user_turns", [])), metadata["environment"])
+
+
 class Episode:
     """One sample's run: the toolsets, the log, the turns, and how to save them."""
 
-    def __init__(self, metadata: dict[str, Any], protocol: str) -> None:
-        # the scenarios are looked up here, not imported with the loop: the loop knows no family
-        from duress.scenarios import sample_scenario
-
+    def __init__(self, metadata: dict[str, Any], protocol: str, scenario_of: ScenarioOf | None = None) -> None:
         self.log: ActionLog
         self.toolsets: list[Toolset]
-        self.scenario = sample_scenario(metadata, protocol)
+        self.scenario = scenario_of(metadata, protocol) if scenario_of is not None else given_scenario(metadata)
         self.log, self.toolsets = build_environment(self.scenario.environment)
         self.log.source = protocol
         self.turns: list[Turn] = []
@@ -114,7 +140,7 @@ class Episode:
 
 @solver
 def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int = 0, cache: bool = False,
-               epoch_offset: int = 0) -> Solver:
+               epoch_offset: int = 0, scenario: ScenarioOf | None = None) -> Solver:
     """Run the agent on the sample's simulated tools and record what it does.
 
     The scenario's system prompt (rendered for the protocol) goes in front of the sample's input,
@@ -127,6 +153,9 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
       seed: mixed with the sample id and epoch into the generation seed of each sample.
       cache: reuse cached model responses (Inspect's cache) so a rerun gives identical numbers.
       epoch_offset: added to Inspect's epoch in the generation seed (later rounds of a sequential run).
+      scenario: rebuilds a sample's scenario from its metadata (duress's tasks pass
+        :func:`duress.scenarios.sample_scenario`; the loop itself knows no family). Without it, the
+        sample's metadata must carry its environment.
     """
     check_protocol(protocol)
     if max_turns is not None and max_turns < 1:
@@ -135,7 +164,7 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         proto = resolve_protocol(protocol)
         limit = max_turns or default_max_turns(proto)
-        ep = Episode(state.metadata, proto)
+        ep = Episode(state.metadata, proto, scenario)
         if not any(m.role == "system" for m in state.messages):  # a solver before may have set its own
             state.messages.insert(0, ChatMessageSystem(content=ep.scenario.system))
         model = get_model()

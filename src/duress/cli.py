@@ -1,11 +1,11 @@
-"""The ``duress`` command."""
+"""The ``duress`` command: a thin Typer layer on :mod:`duress.api` and the readers of runs."""
 
 from __future__ import annotations
 
 import json
-import re
+import sys
 import time
-from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, NoReturn, Optional
 
@@ -15,11 +15,43 @@ from rich.markup import escape
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
 
+try:  # recent Typer vendors Click; older ones use the click package
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_errors  # type: ignore[no-redef]
+
+from duress.api import SAMPLES_PER_LOG
+from duress.choices import PROTOCOLS, WORLDS
 from duress.limits import MESSAGE_LIMIT, SAMPLE_TIME_LIMIT
 from duress.redact import redact_all
+from duress.verdicts import POLICIES
+
+
+class _OneLineErrors(TyperGroup):
+    """Usage errors (a bad option value, a missing argument) as one line and exit 2, like every other bad input."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click_errors.UsageError as err:
+            if err.format_message().strip():  # (none when no arguments printed the help)
+                where = f" (see: {err.ctx.command_path} --help)" if err.ctx is not None else ""
+                fail_line(f"{err.format_message()}{where}")
+            sys.exit(2)
+        except typer.Abort:
+            err_console.print("interrupted")
+            sys.exit(130)
+        except click_errors.ClickException as err:
+            fail_line(err.format_message())
+            sys.exit(err.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
+    cls=_OneLineErrors,
     add_completion=False,
     no_args_is_help=True,
     help="Stress-test AI agents for high-stakes misaligned behaviour (on Inspect AI).",
@@ -29,77 +61,29 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-class UsageProblem(Exception):
-    """Bad input: one line to the user, exit code 2."""
+def _choices(name: str, values: tuple[str, ...]) -> type[Enum]:
+    """An option's choices as the Enum Typer validates and lists in --help (from the one tuple that defines them)."""
+    return Enum(name, {v: v for v in values}, type=str)  # type: ignore[return-value]
 
 
-SAMPLES_PER_LOG = 1000  # samples per Inspect eval in duress run (--samples-per-log)
+Policy = _choices("Policy", POLICIES)
+Protocol = _choices("Protocol", ("auto", *PROTOCOLS))
+TextOrNative = _choices("TextOrNative", PROTOCOLS)
+WorldKind = _choices("WorldKind", WORLDS)
+
+
+def _value(option: Enum | None) -> str | None:
+    return None if option is None else option.value
+
+
+def fail_line(message: str) -> None:
+    # the message may quote user input or a provider's words: never read it as Rich markup
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def fail(message: str) -> NoReturn:
-    # the message may quote user input or a provider's words: never read it as Rich markup
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    fail_line(message)
     raise typer.Exit(2)
-
-
-def _design_and_family(scenario: str, factor: list[str]) -> tuple[Any, Any]:
-    from duress.design import build_design, parse_factor_options
-    from duress.scenarios import get_family
-
-    try:
-        fam = get_family(scenario)
-    except KeyError as err:
-        raise UsageProblem(f"{err.args[0]} (see: duress scenarios)") from None
-    choices = parse_factor_options(factor) if factor else dict(fam.default_choices)
-    return fam, build_design(fam.factors, choices, family=f"scenario {scenario!r}")
-
-
-def _check_world(world: str) -> None:
-    from duress.task import WORLDS
-
-    if world not in WORLDS:
-        raise UsageProblem(f"unknown world {world!r}; use --world canonical or --world random --seed N")
-
-
-def _check_protocol(protocol: str, auto: bool = True) -> None:
-    from duress.agent import check_protocol
-
-    try:
-        check_protocol(protocol, auto)
-    except ValueError as err:
-        raise UsageProblem(str(err)) from None
-
-
-def one_line(err: BaseException) -> str:
-    """An exception message (possibly multi-line Rich markup) as one plain line."""
-    from rich.text import Text
-
-    try:
-        plain = Text.from_markup(str(err)).plain
-    except Exception:
-        plain = str(err)
-    text = " ".join(line.strip() for line in plain.splitlines() if line.strip())
-    return re.sub(r"^ERROR:\s*", "", text) or type(err).__name__
-
-
-def _resolve_policy(policy: str | None, judge_model: str | None) -> str:
-    """The policy a judged run uses: the one named, else ``llm`` with a judge model and ``rules``
-    without (the rules alone, or a policy that needs them to agree, would hide what they miss)."""
-    from duress.verdicts import PolicyError, run_policy
-
-    try:
-        return run_policy(policy, judge_model)
-    except PolicyError as err:
-        raise UsageProblem(str(err)) from None
-
-
-def _check_stored_policy(policy: str | None) -> None:
-    from duress.verdicts import PolicyError, check_policy
-
-    try:
-        check_policy(policy)
-    except PolicyError as err:
-        fail(str(err))
 
 
 def _require_llm_verdicts(results: list[Any], policy: str | None) -> None:
@@ -121,19 +105,15 @@ def policy_label(policy: str | None, judge_model: str | None = None) -> str:
     return label(policy, [judge_model])
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:60] or "model"
-
-
 @app.command()
 def run(
     scenario: str = typer.Option("blackmail", "--scenario", "-s", help="Scenario family (see: duress scenarios)."),
     model: str = typer.Option("local/smollm2", "--model", "-m", help="Any Inspect model, e.g. anthropic/claude-sonnet-4-0, local/smollm2, local/PATH.gguf."),
     factor: list[str] = typer.Option([], "--factor", "-f", help="NAME=LEVEL[,LEVEL...]; repeat for several factors. Without any, the family's default design."),
     samples: int = typer.Option(5, "--samples", "-n", min=1, help="Samples (epochs) per condition."),
-    world: str = typer.Option("canonical", "--world", help="canonical, or random (names drawn from --seed)."),
+    world: WorldKind = typer.Option("canonical", "--world", help="canonical, or random (names drawn from --seed)."),
     seed: int = typer.Option(0, "--seed", help="Seed for the random world and the per-sample generation seeds."),
-    protocol: str = typer.Option("auto", "--protocol", help="auto (text for local/*, native otherwise), native or text."),
+    protocol: Protocol = typer.Option("auto", "--protocol", help="auto (text for local/*, native otherwise), native or text."),
     max_turns: Optional[int] = typer.Option(None, "--max-turns", min=1, help="Model turns per sample (default: 1 text, 10 native)."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Tokens per model turn."),
     temperature: Optional[float] = typer.Option(None, "--temperature", min=0.0, help="Sampling temperature."),
@@ -142,7 +122,7 @@ def run(
     timeout: Optional[int] = typer.Option(None, "--timeout", min=1, help="Seconds a model call may take, retries included."),
     cache: bool = typer.Option(False, "--cache/--no-cache", help="Reuse cached model responses (identical numbers on rerun)."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="An Inspect model that also judges every outcome (LLM judge)."),
-    policy: Optional[str] = typer.Option(None, "--policy", help="How rule and LLM verdicts combine: rules, llm, both, either (default: llm with --judge-model, else rules)."),
+    policy: Optional[Policy] = typer.Option(None, "--policy", help="How rule and LLM verdicts combine (default: llm with --judge-model, else rules)."),
     until_ci: Optional[float] = typer.Option(None, "--until-ci", min=0.005, max=0.49, help="Sample in rounds of --samples until every condition's 95% CI half-width is at most this."),
     max_samples: int = typer.Option(300, "--max-samples", min=1, help="With --until-ci: samples per condition at most."),
     samples_per_log: int = typer.Option(SAMPLES_PER_LOG, "--samples-per-log", min=1, help="Split the run into Inspect evals (one log each) of at most this many samples, so memory stays flat however large the run."),
@@ -153,262 +133,42 @@ def run(
     resume: Optional[Path] = typer.Option(None, "--resume", help="Finish an interrupted run folder (other options are taken from its run.json)."),
 ) -> None:
     """Run a scenario family on a model and print the outcome table."""
-    if resume is not None:
-        spec_file = resume / "run.json"
-        try:
-            spec = json.loads(spec_file.read_text(encoding="utf-8"))
-            spec["scenario"], spec["model"]  # noqa: B018  (a run.json must name both)
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            fail(f"cannot resume {resume}: {spec_file} is missing or unreadable ({type(err).__name__}); give a run folder made by duress run")
-        run_dir = resume
-    else:
-        spec = {"scenario": scenario, "model": model, "factors": list(factor), "samples": samples, "world": world,
-                "seed": seed, "protocol": protocol, "max_turns": max_turns, "max_tokens": max_tokens,
-                "temperature": temperature, "max_connections": max_connections, "max_retries": max_retries,
-                "timeout": timeout, "cache": cache,
-                "judge_model": judge_model, "policy": policy, "until_ci": until_ci, "max_samples": max_samples,
-                "samples_per_log": samples_per_log, "sample_time_limit": sample_time_limit,
-                "message_limit": message_limit, "token_limit": token_limit}
-        run_dir = out / f"{time.strftime('%Y%m%d-%H%M%S')}-{scenario}-{_slug(model)}"
-    _execute(spec, run_dir, resuming=resume is not None)
+    from duress import api
 
-
-@dataclass
-class _Progress:
-    """What a run was asked for and what went wrong, so that an incomplete run never looks complete."""
-
-    expected: int = 0  # samples the evals were asked for
-    problems: list[str] = field(default_factory=list)
-
-
-def _new_run_dir(run_dir: Path) -> Path:
-    """Create the run folder: a new one (``-2``, ``-3`` … when a run started in the same second)."""
-    for i in range(1, 100):
-        candidate = run_dir if i == 1 else run_dir.with_name(f"{run_dir.name}-{i}")
-        try:
-            candidate.mkdir(parents=True)
-            return candidate
-        except FileExistsError:
-            continue
-        except OSError as err:
-            fail(f"cannot create the run folder {candidate}: {err.strerror or err}; give --out a folder you can write to")
-    fail(f"cannot create a new run folder next to {run_dir}: too many with that name; give another --out")
-
-
-def _lock(run_dir: Path) -> Any:
-    """Hold the run folder for this process: a second duress on the same folder gets one line, exit 2."""
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(run_dir / ".duress.lock"))
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        fail(f"{run_dir} is being run by another duress process; wait for it to finish (one writer per run folder)")
-    except OSError as err:
-        fail(f"cannot lock the run folder {run_dir}: {err.strerror or err}; is it writable?")
-    return lock
-
-
-def _check_logs_readable(run_dir: Path) -> None:
-    """Before resuming: every log in the folder must be readable, or say which is not and what to do."""
-    from inspect_ai.log import read_eval_log
-
-    from duress.results import log_files
-
-    for f in log_files([run_dir / "logs"]) if (run_dir / "logs").is_dir() else []:
-        try:
-            read_eval_log(str(f), header_only=True)
-        except Exception as err:
-            fail(f"cannot resume {run_dir}: {f} is not a readable Inspect log ({one_line(err)[:120]}); move it out of "
-                 "the folder and resume again (its samples will be run again)")
-
-
-def _execute(spec: dict[str, Any], run_dir: Path, resuming: bool) -> None:
-    """Validate a run's spec, write it to run.json, run it as an Inspect eval set, and report.
-
-    Every eval goes through ``eval_set`` on the run's log folder, so running the same spec on the
-    same folder again (``--resume``) skips what is finished and completes what is not: samples of
-    an interrupted log are reused, none is run twice.
-    """
-    try:
-        fam, design = _design_and_family(spec["scenario"], spec.get("factors") or [])
-        _check_world(spec["world"])
-        _check_protocol(spec["protocol"])
-        spec["policy"] = _resolve_policy(spec.get("policy"), spec.get("judge_model"))
-    except (UsageProblem, ValueError, KeyError) as err:
-        fail(str(err))
-
-    from inspect_ai.model import GenerateConfig, get_model
-
-    model, judge_model = spec["model"], spec.get("judge_model")
-    try:
-        get_model(model)
-    except Exception as err:  # unknown provider, missing file, missing key …
-        fail(f"cannot use model {model!r}: {one_line(err)}")
-    if judge_model:
-        try:
-            get_model(judge_model)
-        except Exception as err:
-            fail(f"cannot use judge model {judge_model!r}: {one_line(err)}")
-
-    conditions = design.conditions()
-    common = dict(factors={k: list(v) for k, v in design.chosen.items()}, world=spec["world"], seed=spec["seed"],
-                  protocol=spec["protocol"], max_turns=spec.get("max_turns"), cache=spec.get("cache", False),
-                  judge_model=judge_model, policy=spec["policy"],
-                  sample_time_limit=spec.get("sample_time_limit", SAMPLE_TIME_LIMIT),
-                  message_limit=spec.get("message_limit", MESSAGE_LIMIT), token_limit=spec.get("token_limit", 0))
-    per_log = int(spec.get("samples_per_log", SAMPLES_PER_LOG))  # run.json files written before the option lack it
-    config = GenerateConfig(max_tokens=spec.get("max_tokens"), temperature=spec.get("temperature"),
-                            max_connections=spec.get("max_connections"), max_retries=spec.get("max_retries"),
-                            timeout=spec.get("timeout"))
-    eval_args = dict(model=model, display="none", score_display=False, **config.model_dump(exclude_none=True))
-    samples, until_ci, max_samples = spec["samples"], spec.get("until_ci"), spec.get("max_samples", 300)
-    plan = f"{samples} sample(s)" if until_ci is None else \
-        f"rounds of {samples} until every 95% CI half-width ≤ {until_ci:g} (at most {max_samples})"
-    seed_note = f" (seed {spec['seed']})" if spec["world"] == "random" else ""
-    console.print(
-        f"[bold]duress run[/]{' (resuming ' + str(run_dir) + ')' if resuming else ''}: {fam.name} on [bold]{model}[/], "
-        f"{len(conditions)} condition(s) × {plan}; world {spec['world']}"
-        f"{seed_note}; protocol {spec['protocol']}"
-    )
-    if resuming:
-        lock = _lock(run_dir)
-        _check_logs_readable(run_dir)
-    else:
-        run_dir = _new_run_dir(run_dir)
-        lock = _lock(run_dir)
-    try:
-        (run_dir / "run.json").write_text(json.dumps(redact_all({**spec, "design": common["factors"],
-                                                                 "conditions": [c.id for c in conditions]}), indent=2) + "\n")
-    except OSError as err:
-        fail(f"cannot write {run_dir / 'run.json'}: {err.strerror or err}")
-    progress = _Progress()
-    try:
-        if until_ci is None:
-            _round(fam, common, eval_args, run_dir, "all", [c.id for c in conditions], samples, 0, per_log, progress)
+        if resume is not None:
+            result = api.resume(resume, console=console)
         else:
-            _sequential(fam, conditions, common, eval_args, samples, until_ci, max_samples, run_dir, per_log, progress)
-        _finish_run(run_dir, f"{fam.name} · {model} · verdicts: {policy_label(spec['policy'], judge_model)}", progress,
-                    resume_hint=f"duress run --resume {run_dir}")
-    finally:
-        lock.release()
+            result = api.run(scenario, model, factors=factor, out=out, console=console, samples=samples,
+                             world=_value(world), seed=seed, protocol=_value(protocol), max_turns=max_turns,
+                             max_tokens=max_tokens, temperature=temperature, max_connections=max_connections,
+                             max_retries=max_retries, timeout=timeout, cache=cache, judge_model=judge_model,
+                             policy=_value(policy), until_ci=until_ci, max_samples=max_samples,
+                             samples_per_log=samples_per_log, sample_time_limit=sample_time_limit,
+                             message_limit=message_limit, token_limit=token_limit)
+    except (api.UsageError, api.RunError) as err:
+        fail(str(err))
+    _show_run(result, resume_hint=f"duress run --resume {result.run_dir}")
 
 
-def _round(fam: Any, common: dict[str, Any], eval_args: dict[str, Any], run_dir: Path, name: str,
-           only: list[str], size: int, offset: int, per_log: int, progress: _Progress) -> None:
-    """``size`` samples of the conditions ``only`` as Inspect eval sets of at most ``per_log`` samples
-    (see :func:`duress.task.eval_chunks`), one after the other, each in its own log folder.
+def _show_run(result: Any, resume_hint: str = "") -> None:
+    """The end of a run on screen: the table, notes, exclusions, where the files are; exit 1 when incomplete."""
+    from duress.results import print_table
 
-    Separate eval sets, not one eval set of several tasks: Inspect keeps every finished sample's
-    score until the *eval* call returns, across all of its tasks, so only separate calls keep a
-    large run's memory flat. The chunks are fixed by the spec, so a resumed run maps onto them."""
-    from inspect_ai import eval_set
-
-    from duress.progress import sample_progress
-    from duress.task import eval_chunks, family_task
-
-    chunks = eval_chunks(only, size, per_log)
-    label = fam.name if name == "all" else f"{fam.name} {name} (n={offset}→{offset + size})"
-    base = run_dir / "logs" if name == "all" else run_dir / "logs" / name
-    with sample_progress(len(only) * size, label, console):
-        for i, (group, start, epochs) in enumerate(chunks, 1):
-            task = family_task(fam.name, samples=epochs, only=group, epoch_offset=offset + start, **common)
-            log_dir = base if len(chunks) == 1 else base / f"part-{i:03d}"
-            progress.expected += len(group) * epochs
-            # task-level retries stay off: sample errors are excluded and counted, not retried silently
-            try:
-                success, _ = eval_set(task, log_dir=str(log_dir), retry_attempts=0, retry_immediate=False, **eval_args)
-            except (OSError, PermissionError) as err:  # full disk, a folder that became unwritable …
-                progress.problems.append(f"writing {log_dir} failed: {err.strerror or err}")
-                continue
-            if not success:
-                progress.problems.append(f"the eval in {log_dir} did not finish")
-
-
-def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_args: dict[str, Any], batch: int,
-                target: float, max_samples: int, run_dir: Path, per_log: int, progress: _Progress) -> None:
-    """Rounds of ``batch`` samples per unfinished condition until each condition's widest 95% Wilson
-    interval (over the family's outcomes) has half-width ≤ ``target``, or ``max_samples`` is reached.
-
-    This targets precision, not significance: stopping depends on the interval's width, not on
-    whether it excludes some value, so the intervals keep close to their nominal coverage. The
-    rounds are deterministic given the logs, so a resumed run replays finished rounds from their
-    logs and goes on where it stopped.
-    """
-    from duress.results import summarise
-    from duress.stats import next_round, samples_for_halfwidth, wilson_halfwidth
-
-    done = used = 0
-    sizes = {c.id: min(batch, max_samples) for c in conditions}
-    round_no = 0
-    while any(sizes.values()):
-        round_no += 1
-        active = [cid for cid, size in sizes.items() if size]
-        size = sizes[active[0]]  # every unfinished condition has had the same number of samples
-        _round(fam, common, eval_args, run_dir, f"round-{round_no:02d}", active, size, done, per_log, progress)
-        if progress.problems:
-            break  # a failed round: the stopping rule cannot be trusted on missing samples
-        done += size
-        used += len(active) * size
-        _, rows = summarise([run_dir / "logs"])
-        own = {o.name for o in fam.outcomes}
-        worst: dict[str, tuple[int, int]] = {}
-        for r in rows:
-            if r.outcome in own and r.condition in sizes:
-                k, n = worst.get(r.condition, (r.k, r.n))
-                worst[r.condition] = max([(k, n), (r.k, r.n)], key=lambda kn: wilson_halfwidth(*kn) if kn[1] else 1.0)
-        # n counts judged samples (a condition whose samples all failed has n = 0 and goes on);
-        # the cap applies to samples run, so every unfinished condition stays in step.
-        nxt = next_round({cid: worst.get(cid, (0, 0)) for cid in active}, target, max_samples, batch)
-        sizes = {cid: (min(nxt.get(cid, 0), max_samples - done) if cid in active else 0) for cid in sizes}
-    fixed = samples_for_halfwidth(0.5, target) * len(conditions)
-    console.print(f"Sequential sampling used {used} samples; a fixed-n design with the same worst-case interval "
-                  f"width (half-width {target:g} at a 50% rate) needs {fixed}.")
-
-
-def _finish_run(run_dir: Path, title: str, progress: _Progress | None = None, resume_hint: str = "") -> None:
-    """After the evals: the table from the logs, the CSVs and Parquet, and where everything is.
-
-    A run that got fewer samples than it asked for (an eval that failed or was cut short, a log
-    that could not be written) says so in the table's title and in a last line, and exits 1."""
-    from duress.redact import redact_log_file
-    from duress.results import ResultsError, log_files, malformed_note, print_table, summarise, write_csv, write_samples
-
-    for log in log_files([run_dir / "logs"]) if (run_dir / "logs").is_dir() else []:
-        redact_log_file(log)  # a provider's error may echo its key: none stays in a log
-    notes: list[str] = []
-    try:
-        results, rows = summarise([run_dir / "logs"], notes=notes)
-    except ResultsError as err:
-        if progress is not None and progress.problems:
-            _incomplete(0, progress, resume_hint)
-        fail(f"the run produced no results: {err} (logs: {run_dir / 'logs'})")
-    got = len(results)
-    incomplete = progress is not None and (bool(progress.problems) or got < progress.expected)
-    if incomplete:
-        title = f"{title} · INCOMPLETE: {got} of {progress.expected} samples"
-    print_table(rows, console, title=title)
-    write_csv(rows, run_dir / "results.csv")
-    write_samples(results, run_dir / "samples.csv")
-    write_samples(results, run_dir / "samples.parquet")
-    for note in [*notes, malformed_note(results)]:
-        if note:
+    if result.rows:
+        print_table(result.rows, console, title=result.title)
+        for note in result.notes:
             console.print(note)
-    excluded = sum(1 for r in results if r.excluded)
-    if excluded:
-        console.print(f"[yellow]{excluded} sample(s) excluded from the rates[/] (see the Excluded column and samples.csv).")
-    console.print(f"Results: {run_dir / 'results.csv'} (per-sample: samples.csv, samples.parquet)")
-    console.print(f"Inspect logs: {run_dir / 'logs'}  (open with: inspect view --log-dir {run_dir / 'logs'})")
-    if incomplete:
-        _incomplete(got, progress, resume_hint)
-
-
-def _incomplete(got: int, progress: _Progress, resume_hint: str) -> NoReturn:
-    """The last line of a run that got fewer samples than it asked for; exit 1."""
-    why = "; ".join(progress.problems[:3]) or "some samples were not run"
-    err_console.print(f"[bold red]run incomplete:[/] {got} of {progress.expected} samples ({escape(why)})"
-                      + (f"; resume with: {escape(resume_hint)}" if resume_hint else ""), highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
+        if result.excluded:
+            console.print(f"[yellow]{result.excluded} sample(s) excluded from the rates[/] (see the Excluded column and samples.csv).")
+        run_dir = result.run_dir
+        console.print(f"Results: {run_dir / 'results.csv'} (per-sample: samples.csv, samples.parquet)")
+        console.print(f"Inspect logs: {run_dir / 'logs'}  (open with: inspect view --log-dir {run_dir / 'logs'})")
+    if not result.complete:
+        why = "; ".join(result.problems[:3]) or "some samples were not run"
+        err_console.print(f"[bold red]run incomplete:[/] {len(result.results)} of {result.expected} samples ({escape(why)})"
+                          + (f"; resume with: {escape(resume_hint)}" if resume_hint else ""), highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -417,52 +177,52 @@ def judge(
     scenario: str = typer.Option("blackmail", "--scenario", "-s", help="The family whose outcomes to judge."),
     world: Path = typer.Option(..., "--world", "-w", help="World file (YAML) naming the transcripts' roles; see the README."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="An Inspect model that also judges every outcome."),
-    policy: Optional[str] = typer.Option(None, "--policy", help="How rule and LLM verdicts combine: rules, llm, both, either (default: llm with --judge-model, else rules)."),
+    policy: Optional[Policy] = typer.Option(None, "--policy", help="How rule and LLM verdicts combine (default: llm with --judge-model, else rules)."),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="Folder under which the run folder is created."),
 ) -> None:
     """Judge transcripts produced elsewhere (text-protocol tool calls) and print the same outcome table."""
+    from duress import api
     from duress.imported import ImportProblem, import_task, read_transcripts, read_world_file
     from duress.scenarios import get_family
+    from duress.verdicts import PolicyError, run_policy
 
     try:
         fam = get_family(scenario)
     except KeyError as err:
         fail(f"{err.args[0]} (see: duress scenarios)")
     try:
-        policy = _resolve_policy(policy, judge_model)
+        policy_name = run_policy(_value(policy), judge_model)
         world_data = read_world_file(world, fam)
         transcripts = read_transcripts(input, fam)
-    except (UsageProblem, ImportProblem) as err:
+        api.check_models(judge_model, roles=("judge model",))
+    except (PolicyError, ImportProblem, api.UsageError) as err:
         fail(str(err))
-    if judge_model:
-        from inspect_ai.model import get_model
-
-        try:
-            get_model(judge_model)
-        except Exception as err:
-            fail(f"cannot use judge model {judge_model!r}: {one_line(err)}")
     from inspect_ai import eval as inspect_eval
 
     from duress.progress import sample_progress
 
-    run_dir = out / f"{time.strftime('%Y%m%d-%H%M%S')}-{fam.name}-imported-{_slug(input.stem)}"
+    run_dir = out / f"{time.strftime('%Y%m%d-%H%M%S')}-{fam.name}-imported-{api.slug(input.stem)}"
     run_dir.mkdir(parents=True, exist_ok=False)
     console.print(f"[bold]duress judge[/]: {len(transcripts)} transcript(s) from {input} as {fam.name}")
-    task = import_task(fam.name, transcripts, world_data, input.name, judge_model=judge_model, policy=policy)
+    task = import_task(fam.name, transcripts, world_data, input.name, judge_model=judge_model, policy=policy_name)
     with sample_progress(len(transcripts), "judging", console):
         logs = inspect_eval(task, model="none/none", log_dir=str(run_dir / "logs"), display="none", score_display=False)
     (run_dir / "run.json").write_text(json.dumps(redact_all({"scenario": fam.name, "input": str(input), "world_file": str(world),
-                                                             "judge_model": judge_model, "policy": policy}), indent=2) + "\n")
+                                                             "judge_model": judge_model, "policy": policy_name}), indent=2) + "\n")
     if logs[0].status == "error" and not logs[0].samples:
         fail(f"judging failed: {logs[0].error.message if logs[0].error else 'unknown error'}")
-    _finish_run(run_dir, f"{fam.name} · imported {input.name} · verdicts: {policy_label(policy, judge_model)}")
+    try:
+        result = api.finish(run_dir, f"{fam.name} · imported {input.name} · verdicts: {policy_label(policy_name, judge_model)}")
+    except api.RunError as err:
+        fail(str(err))
+    _show_run(result)
 
 
 @app.command()
 def report(
     runs: list[Path] = typer.Argument(..., help="Run folders or Inspect log files (also from a plain `inspect eval`)."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Also write the table as CSV here."),
-    policy: Optional[str] = typer.Option(None, "--policy", help="Re-combine stored verdicts: rules, llm, both, either (default: each run's own)."),
+    policy_: Optional[Policy] = typer.Option(None, "--policy", help="Re-combine stored verdicts (default: each run's own)."),
     by: Optional[str] = typer.Option(None, "--by", help="Also show every rate split by this outcome, e.g. states_evaluation."),
     html: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the self-contained HTML report here (report.html)."),
     title: Optional[str] = typer.Option(None, "--title", help="Title of the HTML report."),
@@ -470,7 +230,7 @@ def report(
     """Print the outcome table of one or more runs (rates, 95% Wilson intervals, exclusions); -o writes the HTML report."""
     from duress.results import ResultsError, malformed_note, print_conditional, print_table, read_logs, summarise, write_csv
 
-    _check_stored_policy(policy)
+    policy = _value(policy_)
     if html is not None and html.suffix.lower() not in (".html", ".htm"):
         fail(f"the report is HTML: give -o a path ending in .html, not {html.name!r}")
     notes: list[str] = []
@@ -506,7 +266,7 @@ def compare(
     a: Optional[str] = typer.Option(None, "--a", help="The level (or model) taken as A; the difference shown is A − B."),
     b: Optional[str] = typer.Option(None, "--b", help="The level (or model) taken as B."),
     outcome: list[str] = typer.Option([], "--outcome", help="Outcomes to compare (default: the family's own outcomes)."),
-    policy: Optional[str] = typer.Option(None, "--policy", help="Re-combine stored verdicts: rules, llm, both, either."),
+    policy_: Optional[Policy] = typer.Option(None, "--policy", help="Re-combine stored verdicts (default: each run's own)."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Also write the comparisons as CSV here."),
 ) -> None:
     """Compare two models (new vs previous), or two levels of a factor.
@@ -517,7 +277,7 @@ def compare(
     from duress.results import ResultsError, design_order, family_infos, load_results, write_csv
     from duress.stats import compare as compare_groups
 
-    _check_stored_policy(policy)
+    policy = _value(policy_)
     try:
         if by == "model":
             if len(runs) != 2 or a or b:
@@ -608,12 +368,12 @@ def plan(
 def export(
     runs: list[Path] = typer.Argument(..., help="Run folders or Inspect log files."),
     out: Path = typer.Option(..., "--out", "-o", help="samples.csv or samples.parquet"),
-    policy: Optional[str] = typer.Option(None, "--policy", help="Re-combine stored verdicts: rules, llm, both, either."),
+    policy_: Optional[Policy] = typer.Option(None, "--policy", help="Re-combine stored verdicts (default: each run's own)."),
 ) -> None:
     """Export one row per sample (factors, exclusion, tokens, every judge's verdict) as CSV or Parquet."""
     from duress.results import ResultsError, design_order, load_results, write_samples
 
-    _check_stored_policy(policy)
+    policy = _value(policy_)
     if out.suffix not in (".csv", ".parquet"):
         fail(f"--out must end in .csv or .parquet, not {out.name!r}")
     try:
@@ -707,20 +467,20 @@ def scenarios() -> None:
 def show_prompt(
     scenario: str = typer.Option("blackmail", "--scenario", "-s"),
     factor: list[str] = typer.Option([], "--factor", "-f", help="NAME=LEVEL[,LEVEL...]; every condition of the design is shown."),
-    world: str = typer.Option("canonical", "--world"),
+    world: WorldKind = typer.Option("canonical", "--world"),
     seed: int = typer.Option(0, "--seed"),
-    protocol: str = typer.Option("text", "--protocol", help="text or native (the tool instructions differ)."),
+    protocol: TextOrNative = typer.Option("text", "--protocol", help="text or native (the tool instructions differ)."),
 ) -> None:
     """Print exactly what the agent is shown (system prompt and every user turn) per condition."""
+    from duress.api import UsageError, design_of
+
     try:
-        fam, design = _design_and_family(scenario, factor)
-        _check_world(world)
-        _check_protocol(protocol, auto=False)
-    except (UsageProblem, ValueError) as err:
+        fam, design = design_of(scenario, factor)
+    except UsageError as err:
         fail(str(err))
-    w = fam.world(world, seed if world == "random" else None)
+    w = fam.world(world.value, seed if world.value == "random" else None)
     for condition in design.conditions():
-        rendered = fam.render(condition, w, protocol)
+        rendered = fam.render(condition, w, protocol.value)
         console.print(Rule(f"[bold]{condition.id}"))
         console.print("[bold]SYSTEM[/]")
         console.print(rendered.system, markup=False, highlight=False)

@@ -15,15 +15,15 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.scorer import mean
 
 from duress.agent import agent_loop, check_protocol
+from duress.choices import WORLDS
 from duress.design import Design, build_design
 from duress.family_info import METADATA_KEY, FamilyInfo
 from duress.judges.rules import duress_judge
 from duress.limits import MESSAGE_LIMIT, SAMPLE_TIME_LIMIT
 from duress.scenarios import Family, get_family
-from duress.scenarios.base import environment_digest
+from duress.scenarios.base import environment_digest, sample_scenario
 from duress.verdicts import default_policy
 
-WORLDS = ("canonical", "random")
 
 
 def build_samples(family: Family, design: Design, world: str, seed: int) -> list[Sample]:
@@ -116,7 +116,8 @@ def family_task(
         dataset=MemoryDataset(samples_list, name=family),
         # one solver: it puts the scenario's system prompt in front and runs the agent (a second solver
         # would cost every sample another span and two snapshots of its whole state in Inspect)
-        solver=agent_loop(protocol=protocol, max_turns=max_turns, seed=seed, cache=cache, epoch_offset=epoch_offset),
+        solver=agent_loop(protocol=protocol, max_turns=max_turns, seed=seed, cache=cache, epoch_offset=epoch_offset,
+                          scenario=sample_scenario),
         scorer=duress_judge(family, judge_model=judge_model, policy=policy),
         # Inspect's running means (inspect view) for the family's own outcomes; awareness and
         # transparency stay in the scores. Rates with intervals come from duress's statistics.
