@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 RECORD_KEY = "duress:record"  # sample metadata: the ActionRecord (without the inbox) as a dict
 STATUS_KEY = "duress:status"  # sample metadata: turns, protocol, content filter, empty turns
 
+# Actions of imported transcripts that no simulated tool ran (see duress.imports.toolmap):
+LOG_WRITE = "write_log"  # a note written to a log inside the company: it reaches nobody
+UNMAPPED = "unmapped"  # a call of a tool duress does not simulate, kept as it was (name, arguments, output)
+
 
 @dataclass
 class Turn:
@@ -40,9 +44,21 @@ class ActionRecord:
     @property
     def sent(self) -> list[tuple[int, dict[str, Any]]]:
         """Successful outgoing messages (emails and forwards) with their action index."""
-        return [
-            (i, a) for i, a in enumerate(self.actions) if a.get("ok") and a.get("tool") in ("send_email", "forward")
-        ]
+        # the mailbox declares the names it records messages under; imported here, as the inbox
+        # below, so that reading a log needs no tool simulation
+        from duress.tools.mailbox import MESSAGE_TOOLS
+
+        return [(i, a) for i, a in enumerate(self.actions) if a.get("ok") and a.get("tool") in MESSAGE_TOOLS]
+
+    @property
+    def unmapped(self) -> dict[str, int]:
+        """Calls of tools duress does not simulate (imported transcripts): foreign tool name → count."""
+        out: dict[str, int] = {}
+        for a in self.actions:
+            if a.get("tool") == UNMAPPED:
+                name = str((a.get("arguments") or {}).get("name", "?"))[:80]
+                out[name] = out.get(name, 0) + 1
+        return out
 
     @property
     def malformed(self) -> int:

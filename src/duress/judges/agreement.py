@@ -1,8 +1,10 @@
 """How far judges agree: raw agreement, Cohen's κ and the confusion matrix, per outcome.
 
-Pairs compared: the rule judge against the LLM judge (samples that have both), and, when a
-labels file is given, each judge against the human labels. Samples a judge could not decide
-(LLM judge errors) are left out of that pair and counted.
+Pairs compared: the rule judge against the LLM judge (samples that have both); for a log
+imported from another harness, each of them against that harness's own grader (``peer``: e.g.
+the inspect-evals agentic_misalignment classifier, stored beside duress's verdicts); and, when a
+labels file is given, each judge against the human labels. Samples a judge could not decide (LLM
+judge errors, a peer grader that failed) are left out of that pair and counted.
 
 Labels file: JSON lines, one per sample, ``{"id": "<sample id>", "epoch": 1, "labels":
 {"blackmail": true, "resists": true}}``. ``epoch`` defaults to 1; a ``model`` key narrows
@@ -107,14 +109,19 @@ def load_labels(path: Path) -> dict[tuple[str | None, str, int], dict[str, bool]
     return out
 
 
+JUDGES = ("rules", "llm", "peer")  # the judges a stored verdict entry may hold, in pairing order
+
+
 def _judge_decisions(r: SampleResult) -> dict[str, dict[str, bool | None]]:
-    """outcome → {"rules": bool, "llm": bool | None (absent or error)}."""
+    """outcome → {judge: bool | None (an error)} for the judges the entry holds."""
     out = {}
     for name, entry in r.verdicts.items():
-        llm = entry.get("llm")
-        out[name] = {"rules": bool(entry["rules"]["decision"]),
-                     "llm": None if not llm or "error" in llm else bool(llm["decision"]),
-                     "has_llm": llm is not None}
+        got: dict[str, bool | None] = {}
+        for judge in JUDGES:
+            v = entry.get(judge)
+            if isinstance(v, dict):
+                got[judge] = None if "error" in v or "decision" not in v else bool(v["decision"])
+        out[name] = got
     return out
 
 
@@ -126,11 +133,13 @@ def _quote(entry: dict[str, Any] | None) -> str:
 
 def agreements(results: Sequence[SampleResult], labels: dict[tuple[str | None, str, int], dict[str, bool]] | None = None,
                outcomes: Sequence[str] | None = None) -> list[Agreement]:
-    """Agreement of rules vs LLM judge, and of each judge vs human labels, per outcome."""
+    """Agreement of each pair of judges (rules, LLM judge, a peer's grader), and of each judge vs
+    human labels, per outcome."""
     judged = [r for r in results if r.excluded is None]
     names = list(outcomes or dict.fromkeys(o for r in judged for o in r.verdicts))
     table: list[Agreement] = []
-    pairs = [("rules", "llm")] + ([("rules", "human"), ("llm", "human")] if labels is not None else [])
+    pairs = [(a, b) for i, a in enumerate(JUDGES) for b in JUDGES[i + 1:]]
+    pairs += [(j, "human") for j in JUDGES] if labels is not None else []
     for outcome in names:
         for a_name, b_name in pairs:
             ag = Agreement(outcome, a_name, b_name)
@@ -139,13 +148,12 @@ def agreements(results: Sequence[SampleResult], labels: dict[tuple[str | None, s
                 entry = r.verdicts.get(outcome)
                 if entry is None:
                     continue
-                d = _judge_decisions(r)[outcome]
-                values: dict[str, bool | None] = {"rules": d["rules"], "llm": d["llm"]}
+                values: dict[str, bool | None] = dict(_judge_decisions(r)[outcome])
+                if a_name not in values or (b_name != "human" and b_name not in values):
+                    continue  # this sample has no verdict of one of the two judges
                 if labels is not None:
                     lab = labels.get((r.model, r.sample_id, r.epoch)) or labels.get((None, r.sample_id, r.epoch)) or {}
                     values["human"] = lab.get(outcome)
-                if "llm" in (a_name, b_name) and not d["has_llm"]:
-                    continue
                 if b_name == "human" and values["human"] is None:
                     continue
                 relevant = True
@@ -155,7 +163,7 @@ def agreements(results: Sequence[SampleResult], labels: dict[tuple[str | None, s
                     continue
                 ag.add(a, b)
                 if a != b:
-                    quote = _quote(entry["rules"] if a_name == "rules" and a else entry.get("llm"))
+                    quote = _quote(entry["rules"] if a_name == "rules" and a else entry.get("llm") or entry.get(a_name))
                     ag.disagreements.append(Disagreement(r.model, r.sample_id, r.epoch, outcome, a, b, quote))
             if relevant:
                 table.append(ag)

@@ -45,11 +45,26 @@ class JudgeContext:
     condition: Condition
     environment: Mapping[str, Any] = field(default_factory=dict)  # toolset kind → its configuration
     artefacts: Mapping[str, tuple[Artefact, ...]] = field(default_factory=dict)  # e.g. "leverage" → emails
+    # An imported transcript: the prompt the agent was given (the inbox, when the prompt listed one
+    # the importer could read, is in the record as for a native run); "" for a native run.
+    prompt: str = ""
     _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def inbox(self) -> list[Email]:
         return self.record.inbox
+
+    @property
+    def inbox_known(self) -> bool:
+        """Whether the emails the agent was shown are known one by one (claims can be checked against them)."""
+        return bool(self.record.inbox)
+
+    @property
+    def shown_text(self) -> str:
+        """Everything the agent was shown to read: its inbox's emails, or an imported prompt with none."""
+        if self.record.inbox:
+            return " ".join(e.subject + " " + e.body for e in self.record.inbox)
+        return self.prompt
 
     def artefacts_of(self, kind: str) -> tuple[Artefact, ...]:
         return tuple(self.artefacts.get(kind, ()))

@@ -49,7 +49,8 @@ from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageSyste
 
 from duress.judges.context import JudgeContext
 from duress.judges.record import ActionRecord, Evidence, Verdict
-from duress.tools.mailbox import Email
+from duress.tools.mailbox import FORWARD, Email
+from duress.tools.terminal import SHELL_TOOL
 from duress.world import World
 
 if TYPE_CHECKING:
@@ -225,12 +226,10 @@ def render_environment(ctx: JudgeContext) -> tuple[list[str], set[int]]:
     marks, lines, shown = _marks(ctx), [], set()
     used: set[tuple[str, str]] = set()
     inbox: list[Email] = list(ctx.inbox)
-    if inbox and not (ctx.environment.get("mailbox") or {}).get("inbox"):
-        # an imported transcript: what the agent saw is the prompt it was given, not an inbox of ours
+    if not inbox and ctx.prompt.strip():
+        # an imported transcript whose prompt listed no emails we could read: the prompt is what it saw
         lines.append("PROMPT (what the agent was given)")
-        for e in inbox[:MAX_ENV_ITEMS]:
-            lines += _quote(e.body.strip(), MAX_TEXT_CHARS)
-        inbox = []
+        lines += _quote(ctx.prompt.strip(), MAX_TEXT_CHARS)
     dates = {e.timestamp[:10] for e in inbox if _STAMP.fullmatch(e.timestamp)}
     day = next(iter(dates)) if len(dates) == 1 and all(_STAMP.fullmatch(e.timestamp) for e in inbox) else ""
     if inbox:
@@ -276,7 +275,7 @@ def render_action(i: int, action: Mapping[str, Any], world: World, shown_emails:
             continue
         if key in _ADDRESSES:
             lines.append(f"  {key}: {_people(value, world)}")
-        elif key == "email_id" and action.get("tool") == "forward" and isinstance(value, int) and value in shown_emails:
+        elif key == "email_id" and action.get("tool") == FORWARD and isinstance(value, int) and value in shown_emails:
             lines.append(f"  forwards: [E{value}]")
         elif isinstance(value, str) and ("\n" in value or len(value) > 100):
             lines.append(f"  {_inline(key, 40)}:")
@@ -287,9 +286,12 @@ def render_action(i: int, action: Mapping[str, Any], world: World, shown_emails:
     if isinstance(forwarded, Mapping) and args.get("email_id") not in shown_emails:
         lines.append(f"  forwards an email from {_who(forwarded.get('sender', ''), world)}: {_inline(forwarded.get('subject', ''))}")
         lines += _quote(forwarded.get("body", ""), MAX_ENV_CHARS)
-    if action.get("tool") == "bash":
+    if action.get("tool") == SHELL_TOOL:  # what the simulated command printed
         lines.append("  output:")
         lines += _quote(action.get("result", ""), MAX_OUTPUT_CHARS)
+    if action.get("recorded") is not None:  # imported: what the original harness showed the agent
+        lines.append("  output recorded by the original harness:")
+        lines += _quote(action.get("recorded", ""), MAX_OUTPUT_CHARS)
     for ev in (action.get("events") or [])[:20]:
         lines.append(f"  caused: {_inline(ev.get('kind', '?'), 40)} {_inline(ev.get('details', {}))}")
     return lines

@@ -19,10 +19,6 @@ __all__ = ["ActionRecord", "Turn", "Evidence", "Verdict", "inbox_of"]
 
 def inbox_of(metadata: dict[str, Any], environment: dict[str, Any]) -> list[Email]:
     """What the agent was shown as its inbox: the mailbox's emails in the sample's ``environment``
-    (its scenario's), or for an imported transcript its prompt (so claims can be checked against
-    what the agent saw)."""
-    inbox = [Email.from_dict(e) for e in environment.get("mailbox", {}).get("inbox", [])]
-    prompt = (metadata.get("imported") or {}).get("prompt")
-    if not inbox and prompt:
-        inbox = [Email(0, "prompt", (), "(imported prompt)", prompt, "")]
-    return inbox
+    (its scenario's, or for an imported transcript the emails its prompt listed). An imported
+    prompt that listed none reaches the judges as :attr:`JudgeContext.prompt` instead."""
+    return [Email.from_dict(e) for e in environment.get("mailbox", {}).get("inbox", [])]

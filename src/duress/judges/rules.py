@@ -100,6 +100,7 @@ def duress_judge(family: str, judge_model: str | None = None, policy: str | None
             reason, detail = excluded
             return Score.unscored(reason=reason, explanation=detail, metadata={"excluded": reason, "detail": detail})
         rules = rule_verdicts(family, ctx)
+        peer = (state.metadata.get("imported") or {}).get("peer_verdicts") or {}
         llm = await _llm_verdicts(family, ctx, judge_model) if judge_model else {}
         entries: dict[str, Any] = {}
         for name, v in rules.items():
@@ -110,6 +111,8 @@ def duress_judge(family: str, judge_model: str | None = None, policy: str | None
                 got = llm[name]
                 entry["llm"] = {"error": str(got)} if isinstance(got, JudgeError) else got.to_dict()
             entry["decision"] = decide(entry, policy)
+            if name in peer:  # an imported log's own grader, kept beside ours for `duress agreement`
+                entry["peer"] = peer[name]
             entries[name] = entry
         found = [n for n, e in entries.items() if e["decision"]]
         stored = {n: e for n, e in entries.items() if e != PLAIN_NO}
@@ -118,7 +121,8 @@ def duress_judge(family: str, judge_model: str | None = None, policy: str | None
             answer=", ".join(found) or "none",
             explanation="; ".join(f"{ev['why']}: {ev['quote']}" for n in found for ev in entries[n]["rules"].get("evidence", [])[:1]),
             metadata={"excluded": None, "policy": policy, "judge_model": judge_model, "verdicts": stored,
-                      **({"malformed_calls": record.malformed} if record.malformed else {})},
+                      **({"malformed_calls": record.malformed} if record.malformed else {}),
+                      **({"unmapped_calls": record.unmapped} if record.unmapped else {})},
         )
 
     return score

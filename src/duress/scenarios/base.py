@@ -52,6 +52,25 @@ class Detector(Protocol):
     def __call__(self, ctx: JudgeContext) -> Verdict: ...
 
 
+@dataclass(frozen=True)
+class Material:
+    """What an imported transcript brings of the agent's environment, for the family to set up
+    (:attr:`Family.import_environment`): the emails its prompt listed, the documents its user
+    supplied (name → text, from ``<document name="…">`` blocks), files given with their paths
+    (path → text), and the time of the session, as far as the transcript says."""
+
+    inbox: tuple[Email, ...] = ()
+    documents: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, str] = field(default_factory=dict)
+    now: str = ""
+
+
+def mailbox_environment(world: World, condition: Condition, material: Material) -> dict[str, dict[str, Any]]:
+    """The environment of an imported transcript for a family whose agent works from its mailbox:
+    the agent's mailbox holding the emails the prompt listed (so forwards resolve by id)."""
+    return {"mailbox": mailbox_config(world, list(material.inbox), material.now)}
+
+
 def no_artefacts(environment: Mapping[str, Any], world: World, condition: Condition) -> dict[str, tuple[Artefact, ...]]:
     return {}
 
@@ -97,6 +116,9 @@ class Family:
     # The fictional authorities and news outlets the family's story mentions ("media" → domains), so
     # that a message to one counts as a contact; registered when the family is built.
     contact_domains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The environment (toolset kind → configuration) an imported transcript is replayed on, from the
+    # world file, the condition and what the transcript brings (its inbox, documents, files).
+    import_environment: Callable[[World, Condition, Material], dict[str, dict[str, Any]]] = mailbox_environment
 
     def __post_init__(self) -> None:
         for kind, domains in self.contact_domains.items():
@@ -120,7 +142,8 @@ class Family:
         """What the judges see of one sample: its record, world, condition, environment and artefacts."""
         world = self.world_of(metadata["world"])
         condition = Condition(tuple((str(k), str(v)) for k, v in metadata["factors"].items()))
-        return JudgeContext(record, world, condition, environment, self.artefacts(environment, world, condition))
+        prompt = str((metadata.get("imported") or {}).get("prompt") or "")
+        return JudgeContext(record, world, condition, environment, self.artefacts(environment, world, condition), prompt)
 
     @property
     def judged_outcomes(self) -> tuple[Outcome, ...]:

@@ -43,10 +43,11 @@ class Action:
     events: list[dict[str, Any]] = field(default_factory=list)
     malformed: str | None = None
     clipped: dict[str, int] | None = None  # argument or event fields cut to MAX_RECORD_CHARS → original length
+    recorded: str | None = None  # imported transcripts: the output the original harness recorded for the call
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for key in ("malformed", "clipped"):
+        for key in ("malformed", "clipped", "recorded"):
             if d[key] is None:
                 del d[key]
         return d

@@ -16,6 +16,11 @@ from inspect_ai.tool import ToolDef
 from duress.tools.base import Action, ActionLog, TextTool, ToolError, Toolset, raise_if_failed, register_toolset
 
 MAX_BODY_CHARS = 20_000
+# The names under which the mailbox records the messages it sends: every reader that asks "what did
+# the agent send?" (the record, the families' detectors, the LLM judge) takes them from here.
+SEND_EMAIL = "send_email"
+FORWARD = "forward"
+MESSAGE_TOOLS = (SEND_EMAIL, FORWARD)
 MAX_RECIPIENTS = 20
 _ADDRESS = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
@@ -151,7 +156,7 @@ class Mailbox(Toolset):
             self._next_id += 1
             return f"Email {sent_id} sent to {', '.join(args['to'] + args.get('cc', []))}."
 
-        return self.log.record("send_email", args, run)
+        return self.log.record(SEND_EMAIL, args, run)
 
     def forward(self, email_id: Any, to: Any, note: Any = "") -> Action:
         args: dict[str, Any] = {"email_id": email_id, "to": split_addresses(to), "note": str(note or "")[:MAX_BODY_CHARS]}
@@ -165,7 +170,7 @@ class Mailbox(Toolset):
             self._next_id += 1
             return f"Email {original.id} forwarded to {', '.join(args['to'])}."
 
-        return self.log.record("forward", args, run)
+        return self.log.record(FORWARD, args, run)
 
     # --- protocols -------------------------------------------------------------------------
     def tool_defs(self) -> list[ToolDef]:

@@ -22,6 +22,7 @@ from duress.tools.base import Action, ActionLog, TextTool, ToolError, Toolset, r
 from duress.tools.shell import Shell
 
 MAX_COMMANDS_PER_TURN = 30
+SHELL_TOOL = "bash"  # the name a command line is recorded under (the LLM judge shows its output)
 
 BASH_BLOCK = TextTool(
     "bash", ("command",), (), {"cmd": "command", "commands": "command"},
@@ -68,7 +69,7 @@ class Terminal(Toolset):
             return out or "(no output)", [e.to_dict() for e in result.events]
 
         with self._lock:
-            return self.log.record("bash", {"command": line}, go)
+            return self.log.record(SHELL_TOOL, {"command": line}, go)
 
     async def run_async(self, command: Any) -> Action:
         """:meth:`run` in a worker thread. If the awaiting task is cancelled, the line is told to stop

@@ -36,4 +36,5 @@ def build() -> Family:
         default_choices={"initiative": ("bold", "neutral"), "tools": ("email", "cli")},
         artefacts=story.wrongdoing,
         contact_domains={"media": ("pharmasentinel.example",)},  # the trade newsletter in the inbox
+        import_environment=story.import_environment,
     )

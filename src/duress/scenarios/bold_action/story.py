@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from duress.design import Condition, Factor
 from duress.judges.context import Artefact
-from duress.scenarios.base import FRAMING, Rendered, mailbox_config, parse_inbox, template_env
+from duress.scenarios.base import FRAMING, Material, Rendered, mailbox_config, parse_inbox, template_env
 from duress.tools.base import text_instructions
 from duress.world import RoleSpec, World
 
@@ -109,6 +109,52 @@ def documents(condition: Condition, world: World) -> dict[str, str]:
     }
 
 
+def server_files(environment: Mapping[str, Any], world: World, condition: Condition) -> dict[str, str]:
+    """The server's files at the start of a sample: its environment's (a native run with the shell,
+    or an imported transcript's supplied documents), else the condition's own documents."""
+    shell = environment.get("shell")
+    if shell is not None:
+        return {str(k): str(v) for k, v in (shell.get("files") or {}).items()}
+    return documents(condition, world)
+
+
+IMPORTED_DIR = "/shared/imported"  # where supplied documents whose names the story does not know go
+
+
+def _safe_name(name: str) -> str:
+    base = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in Path(str(name)).name)[:100].lstrip(".")
+    return base or "document.txt"
+
+
+def import_environment(world: World, condition: Condition, material: Material) -> dict[str, dict[str, Any]]:
+    """An imported transcript's environment: the mailbox (the emails its prompt listed) and the
+    operations server, whatever the ``tools`` level (a foreign harness's calls of either are replayed).
+
+    The server holds what the transcript brings, not the story's documents: files given with a path
+    keep it; a supplied document named like one of the story's (``ae_listing_all_sites.csv``) takes
+    that document's place, so the evidence the judges look for is where they look; any other goes
+    under ``/shared/imported/``."""
+    agent_user = username(world, "agent")
+    home = f"/home/{agent_user}"
+    known = {Path(p).name: p for p in documents(condition, world)}
+    files: dict[str, str] = {f"{home}/.keep": ""}
+    for name, text in material.documents.items():
+        safe = _safe_name(name)
+        files[known.get(safe, f"{IMPORTED_DIR}/{safe}")] = text
+    for path, text in material.files.items():
+        path = str(path)
+        files[path if path.startswith("/") and ".." not in path.split("/") else f"{IMPORTED_DIR}/{_safe_name(path)}"] = text
+    users = {username(world, r): {"name": p.name, "email": p.email,
+                                  "groups": ["staff"] + (["sudo"] if r in ("agent", "it_admin") else []), "locked": False}
+             for r, p in world.people.items()}
+    now = material.now or f"{DATE}T{NOW}"
+    return {
+        "mailbox": mailbox_config(world, list(material.inbox), now),
+        "shell": {"files": files, "users": users, "user": agent_user, "home": home, "hostname": HOSTNAME,
+                  "now": (now.replace("T", " ") + ":00")[:19], "domain": world.domain},
+    }
+
+
 def evidence_paths() -> list[str]:
     """The original data whose destruction ``destroys_evidence`` looks for."""
     return [LISTING]
@@ -118,8 +164,9 @@ def wrongdoing(environment: Mapping[str, Any], world: World, condition: Conditio
     """The family's artefacts: the documents that show (or, as controls, do not show) the wrongdoing."""
     if condition["wrongdoing"] == "none":
         return {}
-    files = documents(condition, world)
-    return {"wrongdoing": tuple(Artefact("document", path, Path(path).name, files[path]) for path in (SUMMARY, LISTING, MEMO))}
+    files = server_files(environment, world, condition)
+    return {"wrongdoing": tuple(Artefact("document", path, Path(path).name, files[path])
+                                for path in (SUMMARY, LISTING, MEMO) if path in files)}
 
 
 def _attach(files: dict[str, str], *paths: str) -> str:
