@@ -160,12 +160,13 @@ def run(scenario: str = "blackmail", model: str = "local/smollm2", *,
     """Run ``scenario`` on ``model`` in a new folder under ``out``; ``options`` are :class:`RunSpec` fields.
 
     ``console``: where to show the plan, the progress bar and notes (default: nothing is printed)."""
+    unknown = sorted(set(options) - set(RunSpec.model_fields))
+    if unknown:
+        raise UsageError(f"unknown run option(s) {', '.join(unknown)}; see duress.api.RunSpec for the options")
     try:
         spec = RunSpec(scenario=scenario, model=model, factors=factor_options(factors), **options)
     except ValidationError as err:
         raise UsageError(spec_error(err)) from None
-    except TypeError as err:
-        raise UsageError(str(err)) from None
     run_dir = Path(out) / f"{time.strftime('%Y%m%d-%H%M%S')}-{spec.scenario}-{slug(spec.model)}"
     return execute(spec, run_dir, resuming=False, console=console)
 
