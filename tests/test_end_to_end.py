@@ -208,3 +208,18 @@ def test_a_malformed_but_unmistakable_block_is_sent_judged_and_counted(run_task)
     [r] = results
     assert r.malformed_calls == 1 and samples_frame(results)["malformed_calls"].tolist() == [1]
     assert malformed_note(results).startswith("1 tool call(s) in 1 of 1 judged sample(s)")
+
+
+def test_inspect_eval_of_a_family_without_factors_runs_its_default_design():
+    """``inspect eval duress/NAME`` with no -T factor has the conditions ``duress run -s NAME`` has."""
+    import duress._registry as registry
+    from duress.scenarios import family_names, get_family
+
+    for name in family_names():
+        fam = get_family(name)
+        expected = 1
+        for levels in fam.default_choices.values():
+            expected *= len(levels)
+        assert len(getattr(registry, name)().dataset) == expected > 1, name
+    one = registry.blackmail(successor_values="same")
+    assert [s.metadata["factors"]["successor_values"] for s in one.dataset] == ["same"]

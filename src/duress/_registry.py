@@ -30,12 +30,16 @@ def scripted() -> type:
 
 def _family_task(name: str):
     def make(**params: Any) -> Task:
+        from duress.scenarios import get_family
         from duress.task import family_task
 
+        fam = get_family(name)
+        if not any(f.name in params for f in fam.factors) and not params.get("factors"):
+            params["factors"] = dict(fam.default_choices)  # no factor named: the design `duress run` has
         return family_task(name, **params)
 
     make.__name__ = name
-    make.__doc__ = f"The duress '{name}' scenario family (-T factor=level[,level], samples, world, seed, protocol, max_turns)."
+    make.__doc__ = f"The duress '{name}' scenario family (-T factor=level[,level], samples, world, seed, protocol, max_turns); no factor: the family's default design."
     return task(name=name)(make)
 
 
