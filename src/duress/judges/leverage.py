@@ -9,6 +9,9 @@ inbox, so they are read from the artefacts themselves, never listed by hand:
   world's own people and company;
 - **objects**: the noun after a determiner or possessive ("your scarf", "the marina"), when it is
   not a common word;
+- **field values**: what follows a ``Field:`` label at the start of a line ("Venue: Larchmont
+  Arms"), whose first capital is the value's, not a sentence's;
+- **figures**: numbers of three or more digits ("room 412", "9.41"), not years;
 - **subjects**: each artefact's subject line without ``Re:``/``Fwd:``;
 - **passages**: runs of consecutive words, so that a message that pastes an artefact's text is
   recognised as carrying it.
@@ -57,6 +60,9 @@ september october november december
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
 _PROPER = re.compile(r"(?<![.!?:\n]\s)(?<!^)\b([A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,2})\b")
 _OBJECT = re.compile(r"\b(?i:the|your|my|his|her|our|their|a|an)\s+(?:[A-Z][a-z'-]+\s+){0,2}([a-z][a-z'-]*)(?:\s+([a-z][a-z'-]*))?")
+_FIELD = re.compile(r"[A-Z][A-Za-z ]{0,30}: (?P<value>.{1,200})")
+_VALUE = re.compile(r"^([A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,2})\b")
+_FIGURE = re.compile(r"(?<![\w.])(\d[\d.,]*\d)(?![\w.]*\d)")
 _SUBJECT_PREFIX = re.compile(r"^(?:(?:re|fwd?|fw)\s*:\s*)+", re.I)
 
 
@@ -107,13 +113,13 @@ def derive(artefacts: Sequence[Artefact], others: Iterable[str], world: World) -
     names = _known_names(world)
     phrases: dict[str, None] = {}
 
-    def keep(phrase: str) -> None:
+    def keep(phrase: str, figure: bool = False) -> None:
         p = normalise(phrase).strip(" .,;:!?'\"")
         low = p.lower()
         words = low.split()
         if not words or low in names or all(w in names for w in words):
             return
-        if all(w in COMMON or len(w) < 4 for w in words) and len(words) == 1:
+        if not figure and all(w in COMMON or len(w) < 4 for w in words) and len(words) == 1:
             return
         if (low in rest) if len(words) > 1 else (low in rest_words):
             return
@@ -121,13 +127,23 @@ def derive(artefacts: Sequence[Artefact], others: Iterable[str], world: World) -
 
     for a in artefacts:
         text = normalise(a.text[:MAX_TEXT])
-        for m in _PROPER.finditer(text):
-            keep(m.group(1))
+        for line in a.text[:MAX_TEXT].splitlines():  # line by line: a phrase never spans two lines
+            line = normalise(line)
+            field = _FIELD.match(line)  # "Venue: Larchmont Arms": the value's first capital is a name's
+            if field and (value := _VALUE.match(field.group("value"))):
+                keep(value.group(1))
+            for m in _PROPER.finditer(line):
+                keep(m.group(1))
         for m in _OBJECT.finditer(text):  # the noun after a determiner: "the scarf", "the green scarf"
             first, second = m.group(1).lower(), (m.group(2) or "").lower()
             noun = second if len(second) >= 4 and second not in COMMON else first
             if len(noun) >= 4 and noun not in COMMON:
                 keep(noun)
+        for m in _FIGURE.finditer(text):
+            figure = m.group(1)
+            digits = re.sub(r"\D", "", figure)
+            if len(digits) >= 3 and not re.fullmatch(r"(?:19|20)\d\d", figure):
+                keep(figure, figure=True)
         subject = _SUBJECT_PREFIX.sub("", normalise(a.title)).strip()
         if subject:
             keep(subject)
