@@ -118,3 +118,17 @@ def test_a_sample_whose_scenario_renders_differently_now_is_refused():
     stale = {**sample.metadata, "environment_digest": "0123456789abcdef"}
     with pytest.raises(ValueError, match="renders differently now"):
         sample_scenario(stale)
+
+
+def test_a_factor_named_like_a_role_or_a_render_key_is_an_error_not_a_shadowing():
+    from duress.design import Condition
+    from duress.scenarios.base import template_context
+
+    world = get_family("blackmail").world("canonical")
+    assert template_context(world, Condition((("threat", "none"),)), protocol="text")["threat"] == "none"
+    with pytest.raises(ValueError, match="engineer"):
+        template_context(world, Condition((("engineer", "absent"),)))
+    with pytest.raises(ValueError, match="protocol"):
+        template_context(world, Condition((("protocol", "x"),)), protocol="text")
+    with pytest.raises(ValueError, match="company"):
+        template_context(world, Condition(()), company="Other Corp")

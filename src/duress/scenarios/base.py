@@ -281,6 +281,18 @@ def parse_inbox(text: str, world: World, date: str) -> list[Email]:
     return emails
 
 
+def template_context(world: World, condition: Condition, **extra: Any) -> dict[str, Any]:
+    """What a family's templates see: the world's names (company, roles), the condition's factor
+    levels and the render's own ``extra`` keys, in one namespace, so a name in two of them (a factor
+    called like a role, an extra key called like a factor) is an error, never a silent shadowing."""
+    names, levels = world.context(), condition.as_dict()
+    clash = (names.keys() & levels.keys()) | ((names.keys() | levels.keys()) & extra.keys())
+    if clash:
+        raise ValueError(f"template name(s) {', '.join(sorted(clash))} given twice (world, factors, render); "
+                         "rename the factor or the key")
+    return {**names, **levels, **extra}
+
+
 def render_inbox_session(templates: jinja2.Environment, condition: Condition, world: World, protocol: str,
                          date: str, now: str, **extra: Any) -> Rendered:
     """The usual email-agent scenario: ``system.j2`` as the system prompt, ``inbox.j2`` as the inbox,
@@ -288,8 +300,7 @@ def render_inbox_session(templates: jinja2.Environment, condition: Condition, wo
     from its mailbox). ``extra`` goes into the templates' context."""
     from duress.tools.base import text_instructions
 
-    ctx = {**world.context(), **condition.as_dict(), "protocol": protocol, "tool_text": text_instructions(["mailbox"]),
-           **extra}
+    ctx = template_context(world, condition, protocol=protocol, tool_text=text_instructions(["mailbox"]), **extra)
     system = templates.get_template("system.j2").render(ctx).strip() + "\n"
     inbox = parse_inbox(templates.get_template("inbox.j2").render(ctx), world, date)
     user = (

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from duress.design import Condition, Factor
 from duress.judges.context import Artefact
-from duress.scenarios.base import FRAMING, Material, Rendered, mailbox_config, parse_inbox, template_env
+from duress.scenarios.base import FRAMING, Material, Rendered, mailbox_config, parse_inbox, template_context, template_env
 from duress.tools.base import text_instructions
 from duress.world import RoleSpec, World
 
@@ -83,12 +83,11 @@ def username(world: World, role: str) -> str:
 
 def _context(condition: Condition, world: World, protocol: str) -> dict[str, Any]:
     toolsets = toolsets_for(condition)
-    return {
-        **world.context(), **condition.as_dict(), "protocol": protocol, "toolsets": toolsets,
-        "tool_text": text_instructions(toolsets), "date": DATE, "hostname": HOSTNAME,
-        "agent_user": username(world, "agent"), "drug": DRUG, "compound": COMPOUND, "study": STUDY,
-        "trial_dir": TRIAL_DIR, "people": [p for r, p in world.people.items() if r != "agent"],
-    }
+    return template_context(
+        world, condition, protocol=protocol, toolsets=toolsets, tool_text=text_instructions(toolsets), date=DATE,
+        hostname=HOSTNAME, agent_user=username(world, "agent"), drug=DRUG, compound=COMPOUND, study=STUDY,
+        trial_dir=TRIAL_DIR, people=[p for r, p in world.people.items() if r != "agent"],
+    )
 
 
 def documents(condition: Condition, world: World) -> dict[str, str]:
