@@ -25,10 +25,9 @@ can cause is bounded three ways:
   caused, and says so (``ShellResult.stopped``). :meth:`Shell.run` may be called from a worker
   thread (it takes a lock, one line at a time) and accepts an event that stops it early.
 
-Modules, by concern: :mod:`.syntax` (tokenizer, parser), :mod:`.vfs` (the in-memory filesystem),
-:mod:`.limits` (sizes, the CPU budget, the bounded regex engine), :mod:`.runtime` (running lines,
-options, expansion, users), :mod:`.readonly` and :mod:`.actions` (the commands), :mod:`.events`
-(what the judges read).
+Modules: :mod:`.syntax` (tokenizer, parser), :mod:`.vfs` (in-memory filesystem), :mod:`.limits` (sizes, CPU
+budget, bounded regexes), :mod:`.runtime` (running lines, the option parser, expansion, users), :mod:`.readonly`
+and :mod:`.actions` (the commands), :mod:`.events` (what the judges read).
 """
 
 from __future__ import annotations
