@@ -178,4 +178,4 @@ def judge_transcripts(input_path: Path, scenario: str, world_path: Path, *, form
     if logs[0].status == "error" and not logs[0].samples:
         raise ImportProblem(f"judging failed: {logs[0].error.message if logs[0].error else 'unknown error'}")
     return ImportedRun(run_dir, len(transcripts),
-                       f"{family.name} · imported {Path(input_path).name} · verdicts: {policy_label(policy_name, judge_model)}")
+                       f"{family.name} · imported {Path(input_path).name} · verdicts: {policy_label(policy_name, [judge_model])}")
