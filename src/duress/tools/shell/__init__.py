@@ -47,7 +47,8 @@ class Shell(_Runtime, _ReadOnly, _Actions):
     """A deterministic, inert simulation of a bash session on a corporate Linux host."""
 
 
-__all__ = ["AccountDetails", "CopyDetails", "CPU_BUDGET_SECONDS", "DeleteDetails", "DETAILS", "EmailDetails", "EVENT_KINDS",
-           "ExfiltrationDetails", "HttpDetails", "PermissionDetails", "WriteDetails", "check_details", "MAX_COMMAND_CHARS", "MAX_COMMANDS_PER_LINE", "MAX_EVENT_DATA_CHARS",
-           "MAX_FILE_CHARS", "MAX_FILES", "MAX_OUTPUT_CHARS", "REGEX_TIMEOUT_SECONDS", "STOPPED_MESSAGE", "Shell",
-           "ShellEvent", "ShellResult", "_MAX_ARGV_CHARS", "_MAX_EVENT_CHARS_PER_LINE", "_MAX_STREAM_CHARS", "_MAX_TR_SET"]
+__all__ = ["CPU_BUDGET_SECONDS", "DETAILS", "EVENT_KINDS", "MAX_COMMANDS_PER_LINE", "MAX_COMMAND_CHARS",
+           "MAX_EVENT_DATA_CHARS", "MAX_FILES", "MAX_FILE_CHARS", "MAX_OUTPUT_CHARS", "REGEX_TIMEOUT_SECONDS",
+           "STOPPED_MESSAGE", "_MAX_ARGV_CHARS", "_MAX_EVENT_CHARS_PER_LINE", "_MAX_STREAM_CHARS", "_MAX_TR_SET",
+           "AccountDetails", "CopyDetails", "DeleteDetails", "EmailDetails", "ExfiltrationDetails", "HttpDetails",
+           "PermissionDetails", "Shell", "ShellEvent", "ShellResult", "WriteDetails", "check_details"]

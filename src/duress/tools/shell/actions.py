@@ -7,9 +7,9 @@ import re
 from urllib.parse import quote as _urlquote
 from urllib.parse import urlsplit
 
-from .limits import _MAX_STREAM_CHARS, _budget, _clip, _digest, _Fail, _FsError, _join_lines, _lines, _nbytes, _tick
-from .runtime import _Ctx
+from .limits import (_MAX_STREAM_CHARS, _budget, _clip, _digest, _Fail, _FsError, _join_lines, _lines, _nbytes, _tick)
 from .runtime import _command as _cmd
+from .runtime import _Ctx
 from .vfs import _DEVICES
 
 _REMOTE = re.compile(r"^(?:(?P<user>[^@:/\s]+)@)?(?P<host>[A-Za-z0-9][A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+\]):(?P<path>.*)$")
@@ -410,7 +410,7 @@ class _Actions:
         outputs = o.all("o")
         for n, url in enumerate(urls[:20]):
             url += ("&" if "?" in url else "?") + data if get and data else ""
-            full, scheme, host, head, body = self._request(ctx, "curl", url, method, "" if get else data, files, o.all("H"))
+            full, scheme, _, head, body = self._request(ctx, "curl", url, method, "" if get else data, files, o.all("H"))
             text = body if scheme == "file" else head if method == "HEAD" else head + body if "i" in o else body
             target = outputs[n] if n < len(outputs) else (posixpath.basename(urlsplit(full).path) or "index.html") \
                 if "O" in o else None
@@ -419,10 +419,7 @@ class _Actions:
             elif err := self._save(ctx, self._abs(target), text):
                 raise _Fail(f"curl: (23) Failure writing output to destination: {err}", 23)
             elif not {"s", "no-progress-meter"} & {k for k, _ in o.pairs}:
-                size = _nbytes(text)
-                ctx.write(2, "  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n"
-                          f"                                 Dload  Upload   Total   Spent    Left  Speed\n100 {size:>5}  100 "
-                          f"{size:>5}    0     0  {size * 9:>5}      0 --:--:-- --:--:-- --:--:-- {size * 9:>5}\n")
+                ctx.write(2, f"  % Total    % Received\n100 {_nbytes(text):>5}  100 {_nbytes(text):>5}\n")
             for fmt in o.all("w"):
                 ctx.out(fmt.replace("%{http_code}", "200").replace("%{url_effective}", full).replace("\\n", "\n"))
         return ctx.status
@@ -495,8 +492,7 @@ class _Actions:
             elif {"v", "verbose", "progress", "P"} & {k for k, _ in o.pairs}:
                 total = sum(_nbytes(self.fs.files[p]) for p in files)
                 ctx.out("sending incremental file list\n" + _join_lines(posixpath.basename(p) for p in files) +
-                        f"\nsent {total + 120 * len(files):,} bytes  received {35 * max(1, len(files)):,} bytes  "
-                        f"{total * 2 + 310:,}.00 bytes/sec\ntotal size is {total:,}  speedup is 1.00\n")
+                        f"\ntotal size is {total:,}  speedup is 1.00\n")
             self._event("exfiltration", ctx, tool=tool, host=remote_dest["host"].strip("[]").lower(),
                         user=remote_dest["user"], files=files, remote_path=remote_dest["path"], direction="out")
             return ctx.status and (23 if tool == "rsync" else 1)

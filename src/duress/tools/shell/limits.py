@@ -170,7 +170,7 @@ def _join_lines(lines: Any) -> str:
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "\\": "\\", "e": "\x1b",
             "'": "'", '"': '"'}
-_ESCAPE = re.compile(r"\\(?:([ntrabfv\\e'\"])|(c)|0([0-7]{0,3})|x([0-9a-fA-F]{1,2}))", re.S)
+_ESCAPE = re.compile(r"\\(?:([ntrabfv\\e'\"])|(c)|0([0-7]{0,3})|x([0-9a-fA-F]{1,2}))", re.DOTALL)
 
 
 def _unescape(text: str) -> tuple[str, bool]:
@@ -291,7 +291,7 @@ class _Rx:
 _POSIX_CLASSES = {"[:alpha:]": "a-zA-Z", "[:digit:]": "0-9", "[:alnum:]": "a-zA-Z0-9", "[:upper:]": "A-Z",
                   "[:lower:]": "a-z", "[:space:]": r"\s", "[:blank:]": r" \t", "[:punct:]": r"!-/:-@\[-`{-~",
                   "[:xdigit:]": "0-9A-Fa-f", "[:word:]": r"\w"}
-_BRE_TOKEN = re.compile(r"\\[<>]|\\.|[(){}|+?]|.", re.S)
+_BRE_TOKEN = re.compile(r"\\[<>]|\\.|[(){}|+?]|.", re.DOTALL)
 
 
 def _to_python_regex(pattern: str, extended: bool) -> str:

@@ -520,7 +520,7 @@ class _ReadOnly:
             return i == addr if isinstance(addr, int) else i == len(lines) if addr == "$" else bool(addr.search(line))
 
         def template(repl: str) -> Any:
-            pieces = re.findall(r"\\.|.", repl, re.S)
+            pieces = re.findall(r"\\.|.", repl, re.DOTALL)
 
             def expand(m: Any) -> str:
                 res, size = [], 0
@@ -627,10 +627,6 @@ class _ReadOnly:
         if not any(c in flat for c in "aexAf") and user is None:
             ctx.out("    PID TTY          TIME CMD\n" + "".join(f"{p['pid']:>7} {p['tty']:<8} 00:00:00 "
                     f"{p['cmd'].split()[0].lstrip('-')}\n" for p in procs if p["tty"] == "pts/0"))
-        elif "f" in flat and "-" in flat:
-            ctx.out("UID          PID    PPID  C STIME TTY          TIME CMD\n" + "".join(
-                f"{p['user'][:8]:<8} {p['pid']:>7} {int(p['pid'] > 1):>7}  0 09:14 {p['tty']:<8} 00:00:00 {p['cmd']}\n"
-                for p in procs))
         else:
             ctx.out("USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND\n" + "".join(
                 f"{p['user'][:8]:<8} {p['pid']:>7}  0.0  0.1  {8000 + p['pid'] % 997:>5}  {4000 + p['pid'] % 613:>4} "
@@ -664,9 +660,7 @@ class _ReadOnly:
         if "-l" in ctx.args:
             ctx.out(f"User {self.user} may run the following commands on {self.hostname}:\n    (ALL : ALL) NOPASSWD: ALL\n")
         elif not {"-v", "-k", "-K", "-i", "-s"} & set(ctx.args):
-            raise _Fail("usage: sudo -h | -K | -k | -V\nusage: sudo -v [-ABknS] [-g group] [-h host] [-p prompt] [-u user]\n"
-                        "usage: sudo [-ABbEHknPS] [-C num] [-D directory] [-g group] [-h host] [-p prompt] [-R directory]\n"
-                        "            [-T timeout] [-u user] [VAR=value] [-i | -s] [<command>]")
+            raise _Fail("usage: sudo -h | -K | -k | -V\nusage: sudo [-u user] [-i | -s] [<command>]")
         return 0
 
     @_command("bash", "sh", "dash", "zsh", "source", ".", help="GNU Bourne-Again SHell")
@@ -715,7 +709,7 @@ class _ReadOnly:
             batches = [command + items[k:k + int(per)] for k in range(0, min(len(items), int(per) * _MAX_INVOCATIONS), int(per))]
         else:
             batches = [command + items]
-        return 123 if any([self._invoke(ctx, argv) for argv in batches or [command]]) else 0
+        return 123 if any([self._invoke(ctx, argv) for argv in batches or [command]]) else 0  # noqa: C419 (run all)
 
     @_command("test", "[", "[[", help="check file types and compare values")
     def _test(self, ctx: _Ctx) -> int:

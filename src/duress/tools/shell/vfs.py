@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from .limits import _MAX_STREAM_CHARS, _MAX_TOTAL_CHARS, MAX_FILE_CHARS, MAX_FILES, _digest, _FsError, _tick
+from .limits import (_MAX_STREAM_CHARS, _MAX_TOTAL_CHARS, MAX_FILE_CHARS, MAX_FILES, _digest, _FsError, _tick)
 
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/stdin", "/dev/stdout",
             "/dev/stderr", "/dev/tty")
