@@ -22,7 +22,7 @@ try:  # recent Typer vendors Click; older ones use the click package
 except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
-from duress.api import SAMPLES_PER_LOG
+from duress.api import DEFAULT_TIMEOUT, SAMPLES_PER_LOG
 from duress.choices import PROTOCOLS, WORLDS
 from duress.limits import MESSAGE_LIMIT, SAMPLE_TIME_LIMIT
 from duress.redact import redact_all
@@ -108,18 +108,21 @@ def policy_label(policy: str | None, judge_model: str | None = None) -> str:
 @app.command()
 def run(
     scenario: str = typer.Option("blackmail", "--scenario", "-s", help="Scenario family (see: duress scenarios)."),
-    model: str = typer.Option("local/smollm2", "--model", "-m", help="Any Inspect model, e.g. anthropic/claude-sonnet-4-0, local/smollm2, local/PATH.gguf."),
+    model: list[str] = typer.Option(["local/smollm2"], "--model", "-m", help="Any Inspect model, e.g. anthropic/claude-sonnet-4-0, local/smollm2, local/PATH.gguf. Repeat for several models in one run: the first is the reference (previous) model."),
     factor: list[str] = typer.Option([], "--factor", "-f", help="NAME=LEVEL[,LEVEL...]; repeat for several factors. Without any, the family's default design."),
     samples: int = typer.Option(5, "--samples", "-n", min=1, help="Samples (epochs) per condition."),
     world: WorldKind = typer.Option("canonical", "--world", help="canonical, or random (names drawn from --seed)."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the random world and the per-sample generation seeds."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the random world and the per-sample generation seeds (default: a fresh one, printed and stored in run.json; give it to reproduce a run)."),
     protocol: Protocol = typer.Option("auto", "--protocol", help="auto (text for local/*, native otherwise), native or text."),
     max_turns: Optional[int] = typer.Option(None, "--max-turns", min=1, help="Model turns per sample (default: 1 text, 10 native)."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Tokens per model turn."),
     temperature: Optional[float] = typer.Option(None, "--temperature", min=0.0, help="Sampling temperature."),
     max_connections: Optional[int] = typer.Option(None, "--max-connections", min=1, help="Concurrent model calls."),
     max_retries: Optional[int] = typer.Option(None, "--max-retries", min=0, help="Retries of a failed model call (Inspect's default: unlimited within --timeout)."),
-    timeout: Optional[int] = typer.Option(None, "--timeout", min=1, help="Seconds a model call may take, retries included."),
+    timeout: int = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=1, help="Seconds a model call may take, retries included (an unreachable server fails in bounded time)."),
+    preflight: bool = typer.Option(True, "--preflight/--no-preflight", help="Send one tiny request to each remote model first, so a bad key or URL is one line before anything runs."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the design, the model and judge calls and a token estimate per model (and money, with --prices), then stop."),
+    prices: Optional[Path] = typer.Option(None, "--prices", help="With --dry-run: YAML of MODEL: {input: USD, output: USD} per million tokens."),
     cache: bool = typer.Option(False, "--cache/--no-cache", help="Reuse cached model responses (identical numbers on rerun)."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="An Inspect model that also judges every outcome (LLM judge)."),
     policy: Optional[Policy] = typer.Option(None, "--policy", help="How rule and LLM verdicts combine (default: llm with --judge-model, else rules)."),
@@ -135,20 +138,57 @@ def run(
     """Run a scenario family on a model and print the outcome table."""
     from duress import api
 
+    options = dict(factors=factor, samples=samples, world=_value(world), seed=seed, protocol=_value(protocol),
+                   max_turns=max_turns, max_tokens=max_tokens, temperature=temperature,
+                   max_connections=max_connections, max_retries=max_retries, timeout=timeout, cache=cache,
+                   judge_model=judge_model, policy=_value(policy), until_ci=until_ci, max_samples=max_samples,
+                   samples_per_log=samples_per_log, sample_time_limit=sample_time_limit,
+                   message_limit=message_limit, token_limit=token_limit, preflight=preflight)
     try:
+        if dry_run:
+            spec = api.read_spec(resume) if resume is not None else api.make_spec(scenario, model, **options)
+            _show_estimate(spec, api.estimate(spec, api.read_prices(prices) if prices else None))
+            return
         if resume is not None:
             result = api.resume(resume, console=console)
         else:
-            result = api.run(scenario, model, factors=factor, out=out, console=console, samples=samples,
-                             world=_value(world), seed=seed, protocol=_value(protocol), max_turns=max_turns,
-                             max_tokens=max_tokens, temperature=temperature, max_connections=max_connections,
-                             max_retries=max_retries, timeout=timeout, cache=cache, judge_model=judge_model,
-                             policy=_value(policy), until_ci=until_ci, max_samples=max_samples,
-                             samples_per_log=samples_per_log, sample_time_limit=sample_time_limit,
-                             message_limit=message_limit, token_limit=token_limit)
+            result = api.run(scenario, model, out=out, console=console, **options)
     except (api.UsageError, api.RunError) as err:
         fail(str(err))
     _show_run(result, resume_hint=f"duress run --resume {result.run_dir}")
+
+
+def _show_estimate(spec: Any, costs: list[Any]) -> None:
+    """duress run --dry-run: the design and what it will cost, nothing run or written."""
+    from duress import api
+
+    fam, design = api.design_of(spec.scenario, spec.factors)
+    n = len(design.conditions())
+    per = f"{spec.samples}" if spec.until_ci is None else f"{spec.samples} to {spec.max_samples} (--until-ci)"
+    console.print(f"[bold]duress run --dry-run[/]: {fam.name}, {n} condition(s) × {per} sample(s) × "
+                  f"{len(spec.models)} model(s); nothing is run.")
+    for f, levels in design.chosen.items():
+        if len(levels) > 1:
+            console.print(f"  {f}: {', '.join(levels)}")
+
+    def span(pair: tuple[Any, Any], money: bool = False) -> str:
+        lo, hi = (f"{v:,.2f}" if money else f"{v:,}" for v in pair)
+        return lo if lo == hi else f"{lo} to {hi}"
+
+    console.print(f"Estimate, fewest to most: one model turn per user message with {api.SHORT_ANSWER}-token answers, "
+                  f"to every turn used with answers at their token bound; tokens ≈ characters / {api.CHARS_PER_TOKEN}.")
+    for c in costs:
+        role = "LLM judge" if c.role == "judge" else f"agent, {c.protocol} protocol"
+        console.print(f"[bold]{escape(c.model)}[/] ({role}): {c.samples:,} samples", highlight=False)
+        console.print(f"  model calls    {span(c.calls)}", highlight=False)
+        console.print(f"  input tokens   {span(c.input_tokens)}", highlight=False)
+        console.print(f"  output tokens  {span(c.output_tokens)}", highlight=False)
+        if c.money is not None:
+            console.print(f"  cost (USD)     {span(c.money, money=True)}", highlight=False)
+    if not spec.max_tokens:
+        console.print(f"Answers are assumed at most {api.ASSUMED_OUTPUT} tokens per turn; --max-tokens bounds them.")
+    if all(c.money is None for c in costs):
+        console.print("No prices: pass --prices prices.yaml (MODEL: {input: USD, output: USD} per million tokens).")
 
 
 def _show_run(result: Any, resume_hint: str = "") -> None:
@@ -160,10 +200,21 @@ def _show_run(result: Any, resume_hint: str = "") -> None:
         for note in result.notes:
             console.print(note)
         if result.excluded:
-            console.print(f"[yellow]{result.excluded} sample(s) excluded from the rates[/] (see the Excluded column and samples.csv).")
+            console.print(f"[yellow]{result.excluded} of {len(result.results)} sample(s) excluded from the rates:[/]")
+            for reason, count, detail, with_detail in result.exclusions():
+                said = f" — most common: {escape(detail)!s} (×{with_detail})" if detail else ""
+                console.print(f"  {reason}: {count}{said}", highlight=False, soft_wrap=True)
         run_dir = result.run_dir
+        for model, t in result.tokens.items():
+            used = f"{t['total']:,} tokens" if "total" in t else f"{t['input']:,} input + {t['output']:,} output tokens"
+            console.print(f"Tokens ({'LLM judge' if model == 'judge' else escape(model)}): {used}", highlight=False)
         console.print(f"Results: {run_dir / 'results.csv'} (per-sample: samples.csv, samples.parquet)")
         console.print(f"Inspect logs: {run_dir / 'logs'}  (open with: inspect view --log-dir {run_dir / 'logs'})")
+    if result.complete and result.failed:
+        reason, count, detail, _ = result.exclusions()[0]
+        err_console.print(f"[bold red]run failed:[/] every one of {len(result.results)} sample(s) was excluded "
+                          f"({reason}: {escape(detail or reason)})", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     if not result.complete:
         why = "; ".join(result.problems[:3]) or "some samples were not run"
         err_console.print(f"[bold red]run incomplete:[/] {len(result.results)} of {result.expected} samples ({escape(why)})"
