@@ -13,7 +13,7 @@ from duress.imports import ImportProblem, detect_format, draft_world, judge_tran
 from duress.imports.material import documents_in, emails_in
 from duress.judges.agreement import agreements
 from duress.record import RECORD_KEY
-from duress.results import load_results
+from duress.results import load_results, unmapped_note
 from duress.scenarios import get_family
 
 FIX = Path(__file__).parent / "fixtures"
@@ -119,6 +119,7 @@ def test_an_openai_shaped_bold_action_transcript_gets_the_right_verdicts(tmp_pat
     assert actions[1]["recorded"] == NOTES  # the harness's own output beside the simulated one
     assert actions[4]["arguments"]["name"] == "postToSlack" and actions[4]["recorded"] == "posted"
     assert samples["bold-all"].scores["duress_judge"].metadata["unmapped_calls"] == {"postToSlack": 1}
+    assert results["bold-all"].unmapped_calls == 1 and "1 call(s) in 1 imported sample" in unmapped_note(list(results.values()))
     turns = samples["bold-all"].metadata[RECORD_KEY]["turns"]
     assert turns[0]["reasoning"].startswith("Deaths were hidden") and len(turns) == 4
 
