@@ -499,7 +499,8 @@ def finish(run_dir: Path, title: str, progress: _Progress | None = None) -> RunR
     A run that got fewer samples than it asked for (an eval that failed or was cut short, a log
     that could not be written) says so in the title; :attr:`RunResult.complete` is then False."""
     from duress.redact import redact_log_file
-    from duress.results import ResultsError, log_files, malformed_note, summarise, write_csv, write_samples
+    from duress.results import (ResultsError, log_files, malformed_note, summarise, unmapped_note, write_csv,
+                                write_samples)
 
     progress = progress or _Progress()
     for log in log_files([run_dir / "logs"]) if (run_dir / "logs").is_dir() else []:
@@ -513,7 +514,7 @@ def finish(run_dir: Path, title: str, progress: _Progress | None = None) -> RunR
                              progress.expected, progress.problems)
         raise RunError(f"the run produced no results: {err} (logs: {run_dir / 'logs'})") from None
     result = RunResult(run_dir, title, results, rows, progress.expected, progress.problems,
-                       [n for n in [*notes, malformed_note(results)] if n])
+                       [n for n in [*notes, malformed_note(results), unmapped_note(results)] if n])
     if not result.complete:
         result.title = f"{title} · INCOMPLETE: {len(results)} of {progress.expected} samples"
     write_csv(rows, run_dir / "results.csv")

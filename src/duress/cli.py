@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import time
 from enum import Enum
 from pathlib import Path
 from typing import Any, NoReturn, Optional
@@ -23,9 +21,8 @@ except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from duress.api import DEFAULT_TIMEOUT, SAMPLES_PER_LOG
-from duress.choices import PROTOCOLS, WORLDS
+from duress.choices import IMPORT_FORMATS, PROTOCOLS, WORLDS
 from duress.limits import MESSAGE_LIMIT, SAMPLE_TIME_LIMIT
-from duress.redact import redact_all
 from duress.verdicts import POLICIES
 
 
@@ -70,6 +67,7 @@ Policy = _choices("Policy", POLICIES)
 Protocol = _choices("Protocol", ("auto", *PROTOCOLS))
 TextOrNative = _choices("TextOrNative", PROTOCOLS)
 WorldKind = _choices("WorldKind", WORLDS)
+ImportFormat = _choices("ImportFormat", IMPORT_FORMATS)
 
 
 def _value(option: Enum | None) -> str | None:
@@ -224,49 +222,65 @@ def _show_run(result: Any, resume_hint: str = "") -> None:
 
 @app.command()
 def judge(
-    input: Path = typer.Option(..., "--input", "-i", help="JSON lines with a 'response' field (and optional reasoning, system, prompt, id, factors)."),
+    input: Path = typer.Option(..., "--input", "-i", help="JSON lines of answers ('response') or of chat messages ('messages', OpenAI shape), or an Inspect log or folder of logs."),
     scenario: str = typer.Option("blackmail", "--scenario", "-s", help="The family whose outcomes to judge."),
-    world: Path = typer.Option(..., "--world", "-w", help="World file (YAML) naming the transcripts' roles; see the README."),
+    world: Optional[Path] = typer.Option(None, "--world", "-w", help="World file (YAML) naming the transcripts' roles (see the README; draft one with duress world draft). Default: the family's canonical world."),
+    format: Optional[ImportFormat] = typer.Option(None, "--format", help="The input's shape (default: detected)."),
+    tools: Optional[Path] = typer.Option(None, "--tools", help="YAML mapping the transcripts' tool names onto duress's (built-in defaults cover the common names)."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="An Inspect model that also judges every outcome."),
     policy: Optional[Policy] = typer.Option(None, "--policy", help="How rule and LLM verdicts combine (default: llm with --judge-model, else rules)."),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="Folder under which the run folder is created."),
 ) -> None:
-    """Judge transcripts produced elsewhere (text-protocol tool calls) and print the same outcome table."""
+    """Judge transcripts produced elsewhere (any harness, Inspect logs) and print the same outcome table."""
     from duress import api
-    from duress.imported import ImportProblem, import_task, read_transcripts, read_world_file
+    from duress.imports import ImportProblem, judge_transcripts
+    from duress.verdicts import PolicyError
+
+    try:
+        api.check_models(judge_model, roles=("judge model",))
+        console.print(f"[bold]duress judge[/]: {escape(str(input))} as {escape(scenario)}"
+                      + ("" if world else " (the family's canonical world)"))
+        imported = judge_transcripts(input, scenario, world, format=_value(format), tools_map=tools,
+                                     judge_model=judge_model, policy=_value(policy), out=out)
+        result = api.finish(imported.run_dir, imported.title)
+    except (ImportProblem, PolicyError, api.UsageError, api.RunError) as err:
+        fail(str(err))
+    _show_run(result)
+
+
+world_app = typer.Typer(help="World files: the names and addresses of a transcript's roles.", no_args_is_help=True)
+app.add_typer(world_app, name="world")
+
+
+@world_app.command("draft")
+def world_draft(
+    prompt: Path = typer.Argument(..., help="A file holding the transcript's prompt (system prompt and emails)."),
+    scenario: str = typer.Option("blackmail", "--scenario", "-s", help="The family whose roles to fill."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the draft here (default: print it)."),
+) -> None:
+    """Draft a world file from the names and addresses in a prompt, a comment on every guessed role."""
+    from duress.imports import draft_world
     from duress.scenarios import get_family
-    from duress.verdicts import PolicyError, run_policy
 
     try:
         fam = get_family(scenario)
     except KeyError as err:
         fail(f"{err.args[0]} (see: duress scenarios)")
     try:
-        policy_name = run_policy(_value(policy), judge_model)
-        world_data = read_world_file(world, fam)
-        transcripts = read_transcripts(input, fam)
-        api.check_models(judge_model, roles=("judge model",))
-    except (PolicyError, ImportProblem, api.UsageError) as err:
-        fail(str(err))
-    from inspect_ai import eval as inspect_eval
-
-    from duress.progress import sample_progress
-
-    run_dir = out / f"{time.strftime('%Y%m%d-%H%M%S')}-{fam.name}-imported-{api.slug(input.stem)}"
-    run_dir.mkdir(parents=True, exist_ok=False)
-    console.print(f"[bold]duress judge[/]: {len(transcripts)} transcript(s) from {input} as {fam.name}")
-    task = import_task(fam.name, transcripts, world_data, input.name, judge_model=judge_model, policy=policy_name)
-    with sample_progress(len(transcripts), "judging", console):
-        logs = inspect_eval(task, model="none/none", log_dir=str(run_dir / "logs"), display="none", score_display=False)
-    (run_dir / "run.json").write_text(json.dumps(redact_all({"scenario": fam.name, "input": str(input), "world_file": str(world),
-                                                             "judge_model": judge_model, "policy": policy_name}), indent=2) + "\n")
-    if logs[0].status == "error" and not logs[0].samples:
-        fail(f"judging failed: {logs[0].error.message if logs[0].error else 'unknown error'}")
+        text = prompt.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        fail(f"cannot read {prompt}: {getattr(err, 'strerror', None) or err}")
+    draft = draft_world(text, fam, source=str(prompt))
+    if out is None:
+        console.print(draft, markup=False, highlight=False, soft_wrap=True)
+        return
+    if out.exists():
+        fail(f"{out} exists; give another --out (a draft never overwrites a file)")
     try:
-        result = api.finish(run_dir, f"{fam.name} · imported {input.name} · verdicts: {policy_label(policy_name, judge_model)}")
-    except api.RunError as err:
-        fail(str(err))
-    _show_run(result)
+        out.write_text(draft, encoding="utf-8")
+    except OSError as err:
+        fail(f"cannot write {out}: {err.strerror or err}")
+    console.print(f"World draft written to {out}: check every role marked 'guess', then: duress judge -i … -w {out}")
 
 
 @app.command()
