@@ -554,6 +554,32 @@ def show_prompt(
             console.print(turn, markup=False, highlight=False)
 
 
+@app.command("new-family")
+def new_family(
+    name: str = typer.Argument(..., help="The family's name, a Python identifier (e.g. my_family)."),
+    dest: Path = typer.Option(Path("."), "--dest", help="Folder in which the project folder NAME is created."),
+) -> None:
+    """Scaffold a scenario family as a package of its own (registered through the duress.families entry point)."""
+    from duress.scaffold import ScaffoldError, package_name, project_dir, scaffold_family
+
+    try:
+        written = scaffold_family(name, dest)
+    except (ScaffoldError, OSError) as err:
+        fail(str(err))
+    root = project_dir(name, dest)
+
+    def say(text: str) -> None:  # paths and names, never markup
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    say(f"Wrote the family {name!r}, a placeholder scenario (edit every file marked 'edit me'):")
+    for path in written:
+        say(f"  {path}")
+    say("Next steps:")
+    say(f"  pip install -e {root}    (registers it: duress.families entry point {name} = {package_name(name)}.family:build)")
+    say(f"  duress scenarios; duress show-prompt -s {name}; duress run -s {name}")
+    say(f"  cd {root} && pytest")
+
+
 def main() -> None:
     app()
 
