@@ -93,6 +93,7 @@ def test_the_scaffolded_family_is_listed_and_runs_end_to_end(scaffolded, tmp_pat
     register_script("plugin-harbour", agent)
     listed = cli("scenarios")
     assert listed.returncode == 0 and "harbour: harbour (edit me)" in listed.stdout and "emails_outside" in listed.stdout
+    assert "(from the duress.families entry point 'harbour = duress_harbour.family:build'" in listed.stdout
     ran = cli("run", "-s", "harbour", "--model", "scripted/plugin-harbour", "-n", "2", "--protocol", "text",
               "--out", tmp_path / "runs")
     assert ran.returncode == 0, ran.stderr

@@ -503,11 +503,15 @@ def agreement(
 def scenarios() -> None:
     """List the scenario families with their factors, levels and outcomes."""
     from duress.scenarios import family_names, get_family
+    from duress.scenarios.base import family_origin
 
     for name in family_names():
         fam = get_family(name)
-        console.print(Rule(f"[bold]{name}[/]: {fam.title}"))
-        console.print(fam.description)
+        console.print(Rule(f"[bold]{name}[/]: {escape(fam.title)}"))
+        origin = family_origin(name)
+        if origin != "duress":
+            console.print(f"(from the duress.families {escape(origin)})", highlight=False)
+        console.print(fam.description, markup=False)
         t = Table(title="Factors (default level in bold)", show_lines=False, header_style="bold")
         t.add_column("Factor")
         t.add_column("Level")
