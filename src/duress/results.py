@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from duress.family_info import FamilyInfo, describe
+from duress.record import STATUS_KEY
 from duress.redact import redact
 from duress.stats import Rate, SampleResult, family_info, rates
 from duress.verdicts import ERROR, JUDGE_ERROR, LIMIT, SAMPLE_EXCLUSIONS, SCORER_NAME, decide, stored_verdicts
@@ -82,6 +83,8 @@ def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult
     epoch_offset = int(run_meta.get("epoch_offset", 0))
     # what makes two samples of the same condition and epoch the same sample: the world and the seed
     origin = f"{run_meta.get('world', '')}:{run_meta.get('seed', '')}" if "seed" in run_meta else log.eval.task_id
+    world = str(run_meta.get("world") or "")
+    world_label = f"world {world} (seed {run_meta.get('seed')})" if world == "random" else f"world {world}" if world else ""
     out: list[SampleResult] = []
     infos: dict[str, FamilyInfo] = {}  # one per family (a log holds one): every sample shares it
     for s in log.samples:
@@ -91,8 +94,10 @@ def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult
         if meta["family"] not in infos:
             infos[meta["family"]] = describe(meta["family"], run_meta)
         info = infos[meta["family"]]
+        protocol = (meta.get(STATUS_KEY) or {}).get("protocol") or run_meta.get("protocol")
+        setting = ", ".join(p for p in (world_label, f"protocol {protocol}" if protocol else "") if p)
         base = dict(model=model, family=meta["family"], info=info, condition=meta["condition"], factors=dict(meta["factors"]), origin=origin,
-                    sample_id=str(s.id), epoch=int(s.epoch) + epoch_offset, tokens=_tokens(s, log.eval.model))
+                    setting=setting, sample_id=str(s.id), epoch=int(s.epoch) + epoch_offset, tokens=_tokens(s, log.eval.model))
         score = (s.scores or {}).get(SCORER_NAME)
         if s.error is not None or score is None:
             detail = error_detail(s.error.message) if s.error is not None else "no score was recorded"
@@ -166,10 +171,15 @@ def counted_logs(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     return [f for _, _, f in chosen.values()], notes
 
 
-def read_logs(paths: Iterable[str | Path], policy: str | None = None, keep_samples: bool = False) -> LogSet:
+def read_logs(paths: Iterable[str | Path], policy: str | None = None, keep_samples: bool = False,
+              pool: bool = False) -> LogSet:
     """Read the logs under ``paths`` that count (:func:`counted_logs`), each once, into a :class:`LogSet`;
     ``policy`` re-combines the stored verdicts; ``keep_samples`` keeps the logs and samples (the
-    report's transcripts need them; the tables do not, and memory stays flat without)."""
+    report's transcripts need them; the tables do not, and memory stays flat without).
+
+    Samples of one model and condition but different settings (a canonical and a random world, two
+    random worlds, the text and the native protocol) were shown different things: pooling them into
+    one rate is refused (:class:`ResultsError`) unless ``pool`` asks for it, and then noted."""
     files, skipped = counted_logs(paths)
     results: list[SampleResult] = []
     logs: list[tuple[Path, EvalLog]] = []
@@ -183,6 +193,11 @@ def read_logs(paths: Iterable[str | Path], policy: str | None = None, keep_sampl
             samples.update((id(r), s) for r, s in zip(mine, log.samples or []))
     unique = dedupe(results)
     notes = []
+    mixed = mixed_settings(unique)
+    if mixed and not pool:
+        raise ResultsError(f"these logs hold {mixed}: report them one by one, or pass --pool to pool them anyway")
+    if mixed:
+        notes.append(f"pooled on request: {mixed}")
     if len(unique) < len(results):
         notes.append(f"{len(results) - len(unique)} duplicate sample(s) (same model, world, seed, condition and epoch "
                      "in more than one log) were counted once")
@@ -191,10 +206,22 @@ def read_logs(paths: Iterable[str | Path], policy: str | None = None, keep_sampl
     return LogSet(unique, logs, samples, notes, skipped)
 
 
+def mixed_settings(results: Sequence[SampleResult]) -> str | None:
+    """How ``results`` mix settings within one model and condition, in words (None: they do not)."""
+    settings: dict[tuple[str, str, str], dict[str, None]] = {}
+    for r in results:
+        settings.setdefault((r.model, r.family, r.condition), {})[r.setting] = None
+    for (model, family, _), seen in settings.items():
+        if len(seen) > 1:
+            return f"samples of {model} ({family}) in {len(seen)} settings for the same condition: " + " vs ".join(
+                s or "unknown" for s in seen)
+    return None
+
+
 def load_results(paths: Iterable[str | Path], policy: str | None = None,
-                 notes: list[str] | None = None) -> list[SampleResult]:
+                 notes: list[str] | None = None, pool: bool = False) -> list[SampleResult]:
     """Per-sample results of every log under ``paths`` that counts (see :func:`read_logs`)."""
-    loaded = read_logs(paths, policy)
+    loaded = read_logs(paths, policy, pool=pool)
     if notes is not None:
         notes += loaded.notes
     return loaded.results
@@ -378,11 +405,11 @@ def design_order(results: Sequence[SampleResult]) -> list[SampleResult]:
 
 
 def summarise(paths: Iterable[str | Path] | LogSet, policy: str | None = None,
-              notes: list[str] | None = None) -> tuple[list[SampleResult], list[Rate]]:
+              notes: list[str] | None = None, pool: bool = False) -> tuple[list[SampleResult], list[Rate]]:
     """Per-sample results and rates of the logs under ``paths`` (or of logs already read);
     ``policy`` overrides the runs' own; ``notes`` collects what a reader should be told
     (duplicates counted once)."""
-    loaded = paths if isinstance(paths, LogSet) else read_logs(paths, policy)
+    loaded = paths if isinstance(paths, LogSet) else read_logs(paths, policy, pool=pool)
     if notes is not None:
         notes += loaded.notes
     return tabulate(loaded.results)

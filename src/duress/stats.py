@@ -54,6 +54,7 @@ class SampleResult:
     malformed_calls: int = 0  # tool calls recovered from malformed but unmistakable blocks
     unmapped_calls: int = 0  # imported transcripts: calls of tools duress does not simulate (kept, not run)
     origin: str = ""  # world and seed of the run (or the log's task): with the epoch, what makes a sample the same
+    setting: str = ""  # what the agent was shown and how it acted: the world (and its seed) and the protocol
     # what the log says of its family (outcomes, harmful ones, level order); shared by a log's samples
     info: "FamilyInfo | None" = field(default=None, repr=False, compare=False)
 
