@@ -89,14 +89,11 @@ def fail(message: str) -> NoReturn:
 def _require_llm_verdicts(results: list[Any], policy: str | None) -> None:
     """Refuse to show an LLM policy over samples that have no LLM verdict: their numbers would be
     the rules' under an LLM title."""
-    if policy in (None, "rules"):
-        return
-    judged = [r for r in results if not r.excluded]
-    missing = [r for r in judged if not any("llm" in v for v in (r.verdicts or {}).values())]
-    if missing:
-        models = ", ".join(dict.fromkeys(r.model for r in missing))
-        fail(f"--policy {policy} needs LLM verdicts, but {len(missing)} of {len(judged)} judged samples have none "
-             f"(model: {models}); judge them with --judge-model, or use --policy rules")
+    from duress.results import missing_llm_verdicts
+
+    problem = missing_llm_verdicts(results, policy)
+    if problem:
+        fail(problem)
 
 
 def policy_label(policy: str | None, judge_model: str | None = None) -> str:

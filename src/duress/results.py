@@ -212,6 +212,21 @@ def dedupe(results: Sequence[SampleResult]) -> list[SampleResult]:
     return out
 
 
+def missing_llm_verdicts(results: Sequence[SampleResult], policy: str | None) -> str | None:
+    """Why an LLM policy (llm, both, either) cannot be shown over ``results`` (None: it can): samples
+    without an LLM verdict would show the rules' numbers under an LLM judge's title. Every view (the
+    terminal tables, exports, the HTML report) refuses with this message."""
+    if policy in (None, "rules"):
+        return None
+    judged = [r for r in results if not r.excluded]
+    missing = [r for r in judged if not any("llm" in v for v in (r.verdicts or {}).values())]
+    if not missing:
+        return None
+    models = ", ".join(dict.fromkeys(r.model for r in missing))
+    return (f"--policy {policy} needs LLM verdicts, but {len(missing)} of {len(judged)} judged samples have none "
+            f"(model: {models}); judge them with --judge-model, or use --policy rules")
+
+
 def family_infos(results: Sequence[SampleResult]) -> dict[str, FamilyInfo]:
     """Each family of ``results`` (in order of appearance) as its logs describe it."""
     infos: dict[str, FamilyInfo] = {}

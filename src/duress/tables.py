@@ -255,6 +255,10 @@ def disagreement_table(rows: Sequence["Agreement"], show: int,
     listed = [(r, d) for r in rows for d in r.disagreements][:show]
     if not listed:
         return None
+    first = {}  # a sample's disagreements together, samples in order of their first one
+    for i, (_, d) in enumerate(listed):
+        first.setdefault((d.model, d.sample_id, d.epoch), i)
+    listed.sort(key=lambda pair: first[(pair[1].model, pair[1].sample_id, pair[1].epoch)])
     factors = {(s.model, s.sample_id, s.epoch): (s.family, s.condition, s.factors) for s in results}
     varied = _varied(results)
     several_models = len({d.model for _, d in listed}) > 1
@@ -272,8 +276,8 @@ def disagreement_table(rows: Sequence["Agreement"], show: int,
     sections: list[Section] = []
     last = None
     for r, d in listed:
-        if (d.sample_id, d.epoch) != last:
-            last = (d.sample_id, d.epoch)
+        if (d.model, d.sample_id, d.epoch) != last:
+            last = (d.model, d.sample_id, d.epoch)
             sections.append(Section(label(d)))
         sections[-1].rows.append([Text(d.outcome), f"{r.a}={'yes' if d.a else 'no'}, {r.b}={'yes' if d.b else 'no'}",
                                   Text(d.evidence)])

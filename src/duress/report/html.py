@@ -33,6 +33,7 @@ from duress.results import (
     conditional_rates,
     design_order,
     family_infos,
+    missing_llm_verdicts,
     model_label,
     outcome_names,
     rates,
@@ -235,6 +236,16 @@ def _forest_plot(effects: list[Any]) -> dict[str, Any] | None:
 
 # --- the runs ---------------------------------------------------------------------------------
 
+def _protocol(asked: str | None, samples: Sequence[Any]) -> str:
+    """The tool protocol the samples were run with (each sample records it), and what was asked when
+    that was ``auto``: "text (auto)"."""
+    used = list(dict.fromkeys(str(p) for s in samples if (p := saved_episode(s.metadata, s.store)[1].get("protocol"))))
+    if not used:
+        return asked or "?"
+    shown = " and ".join(used)
+    return f"{shown} ({asked})" if asked and asked not in used else shown
+
+
 def _run_rows(logs: list[tuple[Path, Any]], policy: str | None) -> list[dict[str, Any]]:
     rows = []
     for f, log in logs:
@@ -256,7 +267,7 @@ def _run_rows(logs: list[tuple[Path, Any]], policy: str | None) -> list[dict[str
             "samples": len(log.samples or []),
             "epochs": log.eval.config.epochs if log.eval.config and log.eval.config.epochs else 1,
             "status": log.status,
-            "protocol": meta.get("protocol") or "?",
+            "protocol": _protocol(meta.get("protocol"), log.samples or []),
             "world": world,
             "verdicts": _policy_label(run_policy, [meta.get("judge_model")]),
             "policy": run_policy,
@@ -642,6 +653,9 @@ def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = No
     results = design_order(loaded.results)
     if not results:
         raise ResultsError("the logs hold no finished samples yet")
+    problem = missing_llm_verdicts(results, policy)
+    if problem:  # the rules' numbers under an LLM judge's title: refused, as in the terminal
+        raise ResultsError(problem)
     outcomes = outcome_names(results)
     rows = rates(results, outcomes)
     models = list(dict.fromkeys(r.model for r in results))
