@@ -14,7 +14,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.rule import Rule
 from rich.table import Table
-from rich.text import Text
 from typer.core import TyperGroup
 
 try:  # recent Typer vendors Click; older ones use the click package
@@ -157,7 +156,7 @@ def _show_run(result: Any, resume_hint: str = "") -> None:
         for note in result.notes:
             console.print(note)
         if result.excluded:
-            console.print(f"[yellow]{result.excluded} sample(s) excluded from the rates[/] (see the Excluded column and samples.csv).")
+            console.print(f"[yellow]{result.excluded} sample(s) excluded from the rates[/] (see the excluded count on each condition's line, and samples.csv).")
         run_dir = result.run_dir
         console.print(f"Results: {run_dir / 'results.csv'} (per-sample: samples.csv, samples.parquet)")
         console.print(f"Inspect logs: {run_dir / 'logs'}  (open with: inspect view --log-dir {run_dir / 'logs'})")

@@ -19,7 +19,7 @@ from rich.console import Console
 from duress.family_info import FamilyInfo, describe
 from duress.redact import redact
 from duress.stats import Rate, SampleResult, family_info, rates
-from duress.verdicts import ERROR, JUDGE_ERROR, LIMIT, SAMPLE_EXCLUSIONS, SCORER_NAME, decide, stored_verdicts
+from duress.verdicts import ERROR, LIMIT, SCORER_NAME, decide, stored_verdicts
 
 
 if TYPE_CHECKING:
