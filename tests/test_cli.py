@@ -110,7 +110,7 @@ def test_a_run_split_into_several_logs_has_the_same_samples_seeds_and_numbers(tm
     # must not change which samples run, their prompts and seeds, or the table
     script = tmp_path / "bm.json"
     script.write_text(json.dumps([BLACKMAIL_TEXT]))
-    common = ("run", "--model", f"scripted/{script}", "--protocol", "text", "-n", "5")
+    common = ("run", "--model", f"scripted/{script}", "--protocol", "text", "-n", "5", "--seed", "0")
     one = duress(*common, "--out", str(tmp_path / "one"))
     split = duress(*common, "--samples-per-log", "4", "--out", str(tmp_path / "split"))
     assert one.returncode == 0 and split.returncode == 0, split.stderr

@@ -16,15 +16,18 @@ round or chunk), ``results.csv``, ``samples.csv`` and ``samples.parquet``. Bad i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from rich.console import Console
+from rich.markup import escape
 
 from duress.choices import PROTOCOLS, WORLDS
 from duress.limits import MESSAGE_LIMIT, SAMPLE_TIME_LIMIT
@@ -32,6 +35,9 @@ from duress.redact import redact_all
 from duress.verdicts import POLICIES
 
 SAMPLES_PER_LOG = 1000  # samples per Inspect eval of a run (RunSpec.samples_per_log)
+DEFAULT_TIMEOUT = 600  # seconds one model call may take, retries included: an unreachable server fails in bounded time
+PREFLIGHT_TIMEOUT = 30  # seconds the one-line test request to each model may take
+IN_PROCESS = ("local", "scripted", "mockllm", "none")  # providers with no server to check (and scripts not to consume)
 
 
 def one_line(err: BaseException) -> str:
@@ -65,18 +71,20 @@ class RunSpec(BaseModel):
     model_config = ConfigDict(extra="ignore")  # run.json also keeps the expanded design and condition ids
 
     scenario: str = "blackmail"
-    model: str = "local/smollm2"
+    model: str = "local/smollm2"  # the first of ``models``: the reference a newer model is compared with
+    models: list[str] = Field(default_factory=list)  # every model of the run (one eval set); default: [model]
     factors: list[str] = Field(default_factory=list)  # NAME=LEVEL[,LEVEL...]; none: the family's default design
     samples: int = Field(5, ge=1)  # per condition (the round size with until_ci)
     world: Literal[WORLDS] = "canonical"  # type: ignore[valid-type]
-    seed: int = 0
+    seed: int | None = None  # None: a fresh random seed, drawn when the run starts and stored
     protocol: Literal[("auto", *PROTOCOLS)] = "auto"  # type: ignore[valid-type]
     max_turns: int | None = Field(None, ge=1)
     max_tokens: int | None = Field(None, ge=1)
     temperature: float | None = Field(None, ge=0)
     max_connections: int | None = Field(None, ge=1)
     max_retries: int | None = Field(None, ge=0)
-    timeout: int | None = Field(None, ge=1)
+    timeout: int | None = Field(DEFAULT_TIMEOUT, ge=1)  # per model call, retries included
+    preflight: bool = True  # one tiny request to each model before anything is written
     cache: bool = False
     judge_model: str | None = None
     policy: Literal[POLICIES] | None = None  # type: ignore[valid-type]
@@ -86,6 +94,14 @@ class RunSpec(BaseModel):
     sample_time_limit: int = Field(SAMPLE_TIME_LIMIT, ge=0)
     message_limit: int = Field(MESSAGE_LIMIT, ge=0)
     token_limit: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _models(self) -> "RunSpec":
+        if not self.models:
+            self.models = [self.model]
+        self.models = list(dict.fromkeys(self.models))  # a model named twice runs once
+        self.model = self.models[0]
+        return self
 
 
 @dataclass
@@ -99,6 +115,7 @@ class RunResult:
     expected: int = 0  # samples the evals were asked for (0: not known, e.g. judged transcripts)
     problems: list[str] = field(default_factory=list)  # evals that failed or could not be written
     notes: list[str] = field(default_factory=list)  # what the reader of the table should know
+    tokens: dict[str, dict[str, int]] = field(default_factory=dict)  # model (and "judge") → input/output tokens
 
     @property
     def complete(self) -> bool:
@@ -107,6 +124,22 @@ class RunResult:
     @property
     def excluded(self) -> int:
         return sum(1 for r in self.results if r.excluded)
+
+    @property
+    def failed(self) -> bool:
+        """No sample could be judged: every one errored, hit a limit, came back empty or was refused."""
+        return bool(self.results) and self.excluded == len(self.results)
+
+    def exclusions(self) -> list[tuple[str, int, str, int]]:
+        """(reason, samples, most common detail, samples with it), most frequent reason first."""
+        from collections import Counter
+
+        by_reason: dict[str, Counter[str]] = {}
+        for r in self.results:
+            if r.excluded:
+                by_reason.setdefault(r.excluded, Counter())[r.detail or ""] += 1
+        rows = [(reason, sum(c.values()), *c.most_common(1)[0]) for reason, c in by_reason.items()]
+        return sorted(rows, key=lambda row: -row[1])
 
 
 def factor_options(factors: Mapping[str, str | Sequence[str]] | Sequence[str] | None) -> list[str]:
@@ -154,20 +187,35 @@ def spec_error(err: ValidationError) -> str:
     return f"{where}: {first.get('msg', 'invalid')}"
 
 
-def run(scenario: str = "blackmail", model: str = "local/smollm2", *,
-        factors: Mapping[str, str | Sequence[str]] | Sequence[str] | None = None, out: str | Path = "runs",
-        console: Console | None = None, **options: Any) -> RunResult:
-    """Run ``scenario`` on ``model`` in a new folder under ``out``; ``options`` are :class:`RunSpec` fields.
-
-    ``console``: where to show the plan, the progress bar and notes (default: nothing is printed)."""
-    unknown = sorted(set(options) - set(RunSpec.model_fields))
+def make_spec(scenario: str = "blackmail", model: str | Sequence[str] = "local/smollm2", *,
+              factors: Mapping[str, str | Sequence[str]] | Sequence[str] | None = None, **options: Any) -> RunSpec:
+    """A :class:`RunSpec` from :func:`run`'s arguments (checked: unknown options and bad values are a UsageError)."""
+    unknown = sorted(set(options) - set(RunSpec.model_fields) - {"models"})
     if unknown:
         raise UsageError(f"unknown run option(s) {', '.join(unknown)}; see duress.api.RunSpec for the options")
+    models = [model] if isinstance(model, str) else list(model)
+    if not models:
+        raise UsageError("give at least one model")
     try:
-        spec = RunSpec(scenario=scenario, model=model, factors=factor_options(factors), **options)
+        return RunSpec(scenario=scenario, model=models[0], models=models, factors=factor_options(factors), **options)
     except ValidationError as err:
         raise UsageError(spec_error(err)) from None
-    run_dir = Path(out) / f"{time.strftime('%Y%m%d-%H%M%S')}-{spec.scenario}-{slug(spec.model)}"
+
+
+def run(scenario: str = "blackmail", model: str | Sequence[str] = "local/smollm2", *,
+        factors: Mapping[str, str | Sequence[str]] | Sequence[str] | None = None, out: str | Path = "runs",
+        console: Console | None = None, **options: Any) -> RunResult:
+    """Run ``scenario`` on ``model`` (or on each of several models, the first being the reference) in a
+    new folder under ``out``; ``options`` are :class:`RunSpec` fields.
+
+    Without ``seed``, a fresh one is drawn and stored, so a second run adds new samples instead of
+    repeating the first (pass the stored seed to reproduce a run exactly).
+    ``console``: where to show the plan, the progress bar and notes (default: nothing is printed)."""
+    spec = make_spec(scenario, model, factors=factors, **options)
+    if spec.seed is None:
+        spec.seed = secrets.randbelow(2**31)
+    more = f"-and-{len(spec.models) - 1}-more" if len(spec.models) > 1 else ""
+    run_dir = Path(out) / f"{time.strftime('%Y%m%d-%H%M%S')}-{spec.scenario}-{slug(spec.model)}{more}"
     return execute(spec, run_dir, resuming=False, console=console)
 
 
@@ -252,6 +300,31 @@ def _check_logs_readable(run_dir: Path) -> None:
                              "move it out of the folder and resume again (its samples will be run again)") from None
 
 
+def preflight(models: Sequence[str], timeout: int = PREFLIGHT_TIMEOUT) -> None:
+    """One tiny request to each model served elsewhere, so that a bad key, URL or model name is one
+    line before the run instead of a run whose every sample is an error."""
+    from inspect_ai.model import GenerateConfig, get_model
+
+    from duress.redact import redact
+
+    async def ask(name: str) -> None:
+        model = get_model(name, memoize=False)  # its own client, closed here: the run's evals make theirs
+        async with model:
+            await model.generate("Reply with the word OK.",
+                                 config=GenerateConfig(max_tokens=8, timeout=timeout, max_retries=1))
+
+    for name in models:
+        if name.split("/", 1)[0] in IN_PROCESS:
+            continue
+        try:
+            asyncio.run(asyncio.wait_for(ask(name), timeout + 5))
+        except Exception as err:  # whatever the provider raised: a key, a URL, a quota, a name
+            why = "no answer within {timeout} s".format(timeout=timeout) if isinstance(err, TimeoutError) \
+                else redact(one_line(err))[:240]
+            raise UsageError(f"model {name!r} failed a one-line test request ({why}); check its API key, base URL "
+                             "and name, or pass --no-preflight") from None
+
+
 def execute(spec: RunSpec, run_dir: Path, resuming: bool, console: Console | None = None) -> RunResult:
     """Validate ``spec``, write it to run.json, run it as Inspect eval sets, and read the results back.
 
@@ -259,8 +332,6 @@ def execute(spec: RunSpec, run_dir: Path, resuming: bool, console: Console | Non
     same folder again (:func:`resume`) skips what is finished and completes what is not: samples of
     an interrupted log are reused, none is run twice.
     """
-    from inspect_ai.model import GenerateConfig
-
     from duress.verdicts import PolicyError, policy_label, run_policy
 
     console = console or _quiet()
@@ -270,24 +341,20 @@ def execute(spec: RunSpec, run_dir: Path, resuming: bool, console: Console | Non
     except PolicyError as err:
         raise UsageError(str(err)) from None
     spec = spec.model_copy(update={"policy": policy})
-    check_models(spec.model, spec.judge_model)
-
+    if spec.seed is None:
+        spec.seed = secrets.randbelow(2**31)
+    check_models(*spec.models, spec.judge_model, roles=("model",) * len(spec.models) + ("judge model",))
     conditions = design.conditions()
-    common = dict(factors={k: list(v) for k, v in design.chosen.items()}, world=spec.world, seed=spec.seed,
-                  protocol=spec.protocol, max_turns=spec.max_turns, cache=spec.cache, judge_model=spec.judge_model,
-                  policy=policy, sample_time_limit=spec.sample_time_limit, message_limit=spec.message_limit,
-                  token_limit=spec.token_limit)
-    config = GenerateConfig(max_tokens=spec.max_tokens, temperature=spec.temperature,
-                            max_connections=spec.max_connections, max_retries=spec.max_retries, timeout=spec.timeout)
-    eval_args = dict(model=spec.model, display="none", score_display=False, **config.model_dump(exclude_none=True))
+    models = ", ".join(spec.models)
     plan = f"{spec.samples} sample(s)" if spec.until_ci is None else \
         f"rounds of {spec.samples} until every 95% CI half-width ≤ {spec.until_ci:g} (at most {spec.max_samples})"
-    seed_note = f" (seed {spec.seed})" if spec.world == "random" else ""
     console.print(
         f"[bold]duress run[/]{' (resuming ' + str(run_dir) + ')' if resuming else ''}: {fam.name} on "
-        f"[bold]{spec.model}[/], {len(conditions)} condition(s) × {plan}; world {spec.world}"
-        f"{seed_note}; protocol {spec.protocol}"
+        f"[bold]{escape(models)}[/], {len(conditions)} condition(s) × {plan}; world {spec.world}; "
+        f"seed {spec.seed} (reproduce with --seed {spec.seed}); protocol {spec.protocol}"
     )
+    if spec.preflight and not resuming:
+        preflight([*spec.models, *([spec.judge_model] if spec.judge_model else [])])
     if resuming:
         lock = _lock(run_dir)
         _check_logs_readable(run_dir)
@@ -295,25 +362,63 @@ def execute(spec: RunSpec, run_dir: Path, resuming: bool, console: Console | Non
         run_dir = new_run_dir(run_dir)
         lock = _lock(run_dir)
     try:
-        try:
-            stored = {**spec.model_dump(), "design": common["factors"], "conditions": [c.id for c in conditions]}
-            (run_dir / "run.json").write_text(json.dumps(redact_all(stored), indent=2) + "\n")
-        except OSError as err:
-            raise UsageError(f"cannot write {run_dir / 'run.json'}: {err.strerror or err}") from None
+        _write_spec(run_dir, spec, design, conditions)
         progress = _Progress()
         if spec.until_ci is None:
-            _round(fam, common, eval_args, run_dir, "all", [c.id for c in conditions], spec.samples, 0,
-                   spec.samples_per_log, progress, console)
+            _round(fam, spec, design, run_dir, "all", [c.id for c in conditions], spec.samples, 0, progress, console)
         else:
-            _sequential(fam, conditions, common, eval_args, spec, run_dir, progress, console)
-        return finish(run_dir, f"{fam.name} · {spec.model} · verdicts: {policy_label(policy, [spec.judge_model])}",
-                      progress)
+            _sequential(fam, conditions, spec, design, run_dir, progress, console)
+        result = finish(run_dir, f"{fam.name} · {models} · verdicts: {policy_label(policy, [spec.judge_model])}",
+                        progress)
+        result.tokens = token_totals(result.results, spec.judge_model)
+        _write_spec(run_dir, spec, design, conditions, tokens=result.tokens)
+        return result
     finally:
         lock.release()
 
 
-def _round(fam: Any, common: dict[str, Any], eval_args: dict[str, Any], run_dir: Path, name: str,
-           only: list[str], size: int, offset: int, per_log: int, progress: _Progress, console: Console) -> None:
+def _write_spec(run_dir: Path, spec: RunSpec, design: Any, conditions: Sequence[Any], **extra: Any) -> None:
+    """run.json: the spec, the expanded design and condition ids (and, after the run, its token totals)."""
+    stored = {**spec.model_dump(), "design": {k: list(v) for k, v in design.chosen.items()},
+              "conditions": [c.id for c in conditions], **extra}
+    try:
+        (run_dir / "run.json").write_text(json.dumps(redact_all(stored), indent=2) + "\n")
+    except OSError as err:
+        raise UsageError(f"cannot write {run_dir / 'run.json'}: {err.strerror or err}") from None
+
+
+def token_totals(results: Sequence[Any], judge_model: str | None = None) -> dict[str, dict[str, int]]:
+    """Input and output tokens per model of the run, and the judge's tokens (all of them, as "judge")."""
+    totals: dict[str, dict[str, int]] = {}
+    for r in results:
+        t = totals.setdefault(r.model, {"input": 0, "output": 0})
+        t["input"] += r.tokens.get("input_tokens", 0)
+        t["output"] += r.tokens.get("output_tokens", 0)
+        if judge_model or r.tokens.get("judge_tokens"):
+            totals.setdefault("judge", {"total": 0})["total"] += r.tokens.get("judge_tokens", 0)
+    return totals
+
+
+def _task_options(spec: RunSpec, design: Any) -> dict[str, Any]:
+    """What every task of a run shares (:func:`duress.task.family_task`'s arguments)."""
+    return {"factors": {k: list(v) for k, v in design.chosen.items()}, "world": spec.world, "seed": spec.seed,
+            "protocol": spec.protocol, "max_turns": spec.max_turns, "cache": spec.cache,
+            "judge_model": spec.judge_model, "policy": spec.policy, "sample_time_limit": spec.sample_time_limit,
+            "message_limit": spec.message_limit, "token_limit": spec.token_limit}
+
+
+def _eval_options(spec: RunSpec) -> dict[str, Any]:
+    """What every eval set of a run is given: the models and their generation config."""
+    from inspect_ai.model import GenerateConfig
+
+    config = GenerateConfig(max_tokens=spec.max_tokens, temperature=spec.temperature,
+                            max_connections=spec.max_connections, max_retries=spec.max_retries, timeout=spec.timeout)
+    model: str | list[str] = spec.models if len(spec.models) > 1 else spec.model
+    return {"model": model, "display": "none", "score_display": False, **config.model_dump(exclude_none=True)}
+
+
+def _round(fam: Any, spec: RunSpec, design: Any, run_dir: Path, name: str, only: list[str], size: int, offset: int,
+           progress: _Progress, console: Console) -> None:
     """``size`` samples of the conditions ``only`` as Inspect eval sets of at most ``per_log`` samples
     (see :func:`duress.task.eval_chunks`), one after the other, each in its own log folder.
 
@@ -325,14 +430,15 @@ def _round(fam: Any, common: dict[str, Any], eval_args: dict[str, Any], run_dir:
     from duress.progress import sample_progress
     from duress.task import eval_chunks, family_task
 
-    chunks = eval_chunks(only, size, per_log)
+    chunks = eval_chunks(only, size, spec.samples_per_log)
+    common, eval_args, n_models = _task_options(spec, design), _eval_options(spec), len(spec.models)
     label = fam.name if name == "all" else f"{fam.name} {name} (n={offset}→{offset + size})"
     base = run_dir / "logs" if name == "all" else run_dir / "logs" / name
-    with sample_progress(len(only) * size, label, console):
+    with sample_progress(len(only) * size * n_models, label, console):
         for i, (group, start, epochs) in enumerate(chunks, 1):
             task = family_task(fam.name, samples=epochs, only=group, epoch_offset=offset + start, **common)
             log_dir = base if len(chunks) == 1 else base / f"part-{i:03d}"
-            progress.expected += len(group) * epochs
+            progress.expected += len(group) * epochs * n_models
             # task-level retries stay off: sample errors are excluded and counted, not retried silently
             try:
                 success, _ = eval_set(task, log_dir=str(log_dir), retry_attempts=0, retry_immediate=False, **eval_args)
@@ -343,8 +449,8 @@ def _round(fam: Any, common: dict[str, Any], eval_args: dict[str, Any], run_dir:
                 progress.problems.append(f"the eval in {log_dir} did not finish")
 
 
-def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_args: dict[str, Any], spec: RunSpec,
-                run_dir: Path, progress: _Progress, console: Console) -> None:
+def _sequential(fam: Any, conditions: list[Any], spec: RunSpec, design: Any, run_dir: Path, progress: _Progress,
+                console: Console) -> None:
     """Rounds of ``spec.samples`` per unfinished condition until each condition's widest 95% Wilson
     interval (over the family's outcomes) has half-width ≤ ``spec.until_ci``, or ``spec.max_samples``
     is reached.
@@ -366,12 +472,11 @@ def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_ar
         round_no += 1
         active = [cid for cid, size in sizes.items() if size]
         size = sizes[active[0]]  # every unfinished condition has had the same number of samples
-        _round(fam, common, eval_args, run_dir, f"round-{round_no:02d}", active, size, done, spec.samples_per_log,
-               progress, console)
+        _round(fam, spec, design, run_dir, f"round-{round_no:02d}", active, size, done, progress, console)
         if progress.problems:
             break  # a failed round: the stopping rule cannot be trusted on missing samples
         done += size
-        used += len(active) * size
+        used += len(active) * size * len(spec.models)
         _, rows = summarise([run_dir / "logs"])
         own = {o.name for o in fam.outcomes}
         worst: dict[str, tuple[int, int]] = {}
@@ -383,7 +488,7 @@ def _sequential(fam: Any, conditions: list[Any], common: dict[str, Any], eval_ar
         # the cap applies to samples run, so every unfinished condition stays in step.
         nxt = next_round({cid: worst.get(cid, (0, 0)) for cid in active}, target, max_samples, batch)
         sizes = {cid: (min(nxt.get(cid, 0), max_samples - done) if cid in active else 0) for cid in sizes}
-    fixed = samples_for_halfwidth(0.5, target) * len(conditions)
+    fixed = samples_for_halfwidth(0.5, target) * len(conditions) * len(spec.models)
     console.print(f"Sequential sampling used {used} samples; a fixed-n design with the same worst-case interval "
                   f"width (half-width {target:g} at a 50% rate) needs {fixed}.")
 
@@ -394,7 +499,8 @@ def finish(run_dir: Path, title: str, progress: _Progress | None = None) -> RunR
     A run that got fewer samples than it asked for (an eval that failed or was cut short, a log
     that could not be written) says so in the title; :attr:`RunResult.complete` is then False."""
     from duress.redact import redact_log_file
-    from duress.results import ResultsError, log_files, malformed_note, summarise, write_csv, write_samples
+    from duress.results import (ResultsError, log_files, malformed_note, summarise, unmapped_note, write_csv,
+                                write_samples)
 
     progress = progress or _Progress()
     for log in log_files([run_dir / "logs"]) if (run_dir / "logs").is_dir() else []:
@@ -408,10 +514,116 @@ def finish(run_dir: Path, title: str, progress: _Progress | None = None) -> RunR
                              progress.expected, progress.problems)
         raise RunError(f"the run produced no results: {err} (logs: {run_dir / 'logs'})") from None
     result = RunResult(run_dir, title, results, rows, progress.expected, progress.problems,
-                       [n for n in [*notes, malformed_note(results)] if n])
+                       [n for n in [*notes, malformed_note(results), unmapped_note(results)] if n])
     if not result.complete:
         result.title = f"{title} · INCOMPLETE: {len(results)} of {progress.expected} samples"
     write_csv(rows, run_dir / "results.csv")
     write_samples(results, run_dir / "samples.csv")
     write_samples(results, run_dir / "samples.parquet")
     return result
+
+
+# --- the bill before paying it ------------------------------------------------------------------
+
+CHARS_PER_TOKEN = 4  # a rough, provider-neutral rule for English text; tokenizers differ by ±25%
+ASSUMED_OUTPUT = 600  # tokens per model turn when --max-tokens does not bound it
+TOOL_RESULT_TOKENS = 150  # what one turn's tool results add to the conversation, roughly
+SHORT_ANSWER = 200  # tokens of one answer in the fewest case
+
+
+@dataclass
+class Cost:
+    """One model's (or the judge's) share of a run: calls and tokens as (fewest, most), and money if priced."""
+
+    model: str
+    role: str  # "agent" or "judge"
+    protocol: str
+    samples: int
+    calls: tuple[int, int]
+    input_tokens: tuple[int, int]
+    output_tokens: tuple[int, int]
+    money: tuple[float, float] | None = None
+
+
+def _tokens(text: str) -> int:
+    return -(-len(text) // CHARS_PER_TOKEN)
+
+
+def estimate(spec: RunSpec, prices: Mapping[str, Mapping[str, float]] | None = None) -> list[Cost]:
+    """What ``spec`` will cost, from the prompts it renders: per model (and the judge) the model calls
+    and tokens, fewest (one model turn per user message) to most (every turn used, every answer at
+    its token bound), and with ``prices`` (model → USD per million ``input``/``output`` tokens) money.
+
+    With ``until_ci`` the samples are at most ``max_samples`` per condition (the most) and one round
+    (the fewest)."""
+    from duress.agent import default_max_turns, default_protocol
+    from duress.judges.llm import MAX_ANSWER_TOKENS, MAX_ENV_CHARS, MAX_ENV_ITEMS, plan_for
+    from duress.tools.base import text_instructions
+
+    fam, design = design_of(spec.scenario, spec.factors)
+    conditions = design.conditions()
+    world = fam.world(spec.world, spec.seed if spec.world == "random" else None)
+    fewest, most = spec.samples, (spec.max_samples if spec.until_ci is not None else spec.samples)
+    out_per_turn = spec.max_tokens or ASSUMED_OUTPUT
+    judge_system = _tokens(plan_for(fam).system) if spec.judge_model else 0
+    costs: list[Cost] = []
+    judge = {"calls": [0, 0], "in": [0, 0], "out": [0, 0]}
+    for model in spec.models:
+        protocol = default_protocol(model) if spec.protocol == "auto" else spec.protocol
+        turns = spec.max_turns or default_max_turns(protocol)
+        calls, tokens_in, tokens_out = [0, 0], [0, 0], [0, 0]
+        for condition in conditions:
+            rendered = fam.render(condition, world, protocol)
+            head = _tokens(rendered.system)
+            if protocol == "native":  # the tool definitions travel beside the prompt
+                head += _tokens(text_instructions(list(rendered.environment)))
+            environment = sum(min(len(json.dumps(v)), MAX_ENV_CHARS * MAX_ENV_ITEMS) for v in rendered.environment.values())
+            for i, (per_user_turn, n) in enumerate(((1, fewest), (turns, most))):
+                context, sample_in, sample_calls = head, 0, 0
+                for user in rendered.user_turns:
+                    context += _tokens(user)
+                    for _ in range(per_user_turn):
+                        sample_in += context
+                        sample_calls += 1
+                        context += out_per_turn + TOOL_RESULT_TOKENS
+                sample_out = sample_calls * (out_per_turn if i else min(out_per_turn, SHORT_ANSWER))
+                calls[i] += n * sample_calls
+                tokens_in[i] += n * sample_in
+                tokens_out[i] += n * sample_out
+                if spec.judge_model:  # one call per sample (a second for outcomes it left out, at most)
+                    judge["calls"][i] += n * (1 + i)
+                    judge["in"][i] += n * (1 + i) * (judge_system + environment // CHARS_PER_TOKEN + sample_out)
+                    judge["out"][i] += n * (1 + i) * (400 if not i else MAX_ANSWER_TOKENS)
+        costs.append(Cost(model, "agent", protocol, most * len(conditions), tuple(calls), tuple(tokens_in),
+                          tuple(tokens_out)))
+    if spec.judge_model:
+        costs.append(Cost(spec.judge_model, "judge", "-", most * len(conditions) * len(spec.models),
+                          tuple(judge["calls"]), tuple(judge["in"]), tuple(judge["out"])))
+    for c in costs:
+        price = (prices or {}).get(c.model)
+        if price:
+            rate_in, rate_out = float(price.get("input", 0)), float(price.get("output", 0))
+            c.money = tuple(round((i * rate_in + o * rate_out) / 1e6, 2)  # type: ignore[assignment]
+                            for i, o in zip(c.input_tokens, c.output_tokens))
+    return costs
+
+
+def read_prices(path: str | Path) -> dict[str, dict[str, float]]:
+    """A price table: YAML ``MODEL: {input: USD per million tokens, output: USD per million tokens}``."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"cannot read the price table {path}: {getattr(err, 'strerror', None) or err}") from None
+    except yaml.YAMLError as err:
+        raise UsageError(f"price table {path} is not valid YAML: {str(err).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"price table {path}: expected MODEL: {{input: USD, output: USD}} per million tokens")
+    table: dict[str, dict[str, float]] = {}
+    for model, price in data.items():
+        if not isinstance(price, dict) or not set(price) <= {"input", "output"} or not all(
+                isinstance(v, (int, float)) and v >= 0 for v in price.values()):
+            raise UsageError(f"price table {path}: {model!r} needs input: and output: as USD per million tokens")
+        table[str(model)] = {k: float(v) for k, v in price.items()}
+    return table

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import time
 from enum import Enum
 from pathlib import Path
 from typing import Any, NoReturn, Optional
@@ -21,10 +19,9 @@ try:  # recent Typer vendors Click; older ones use the click package
 except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
-from duress.api import SAMPLES_PER_LOG
-from duress.choices import PROTOCOLS, WORLDS
+from duress.api import DEFAULT_TIMEOUT, SAMPLES_PER_LOG
+from duress.choices import IMPORT_FORMATS, PROTOCOLS, WORLDS
 from duress.limits import MESSAGE_LIMIT, SAMPLE_TIME_LIMIT
-from duress.redact import redact_all
 from duress.verdicts import POLICIES
 
 
@@ -69,6 +66,7 @@ Policy = _choices("Policy", POLICIES)
 Protocol = _choices("Protocol", ("auto", *PROTOCOLS))
 TextOrNative = _choices("TextOrNative", PROTOCOLS)
 WorldKind = _choices("WorldKind", WORLDS)
+ImportFormat = _choices("ImportFormat", IMPORT_FORMATS)
 
 
 def _value(option: Enum | None) -> str | None:
@@ -104,18 +102,21 @@ def policy_label(policy: str | None, judge_model: str | None = None) -> str:
 @app.command()
 def run(
     scenario: str = typer.Option("blackmail", "--scenario", "-s", help="Scenario family (see: duress scenarios)."),
-    model: str = typer.Option("local/smollm2", "--model", "-m", help="Any Inspect model, e.g. anthropic/claude-sonnet-4-0, local/smollm2, local/PATH.gguf."),
+    model: list[str] = typer.Option(["local/smollm2"], "--model", "-m", help="Any Inspect model, e.g. anthropic/claude-sonnet-4-0, local/smollm2, local/PATH.gguf. Repeat for several models in one run: the first is the reference (previous) model."),
     factor: list[str] = typer.Option([], "--factor", "-f", help="NAME=LEVEL[,LEVEL...]; repeat for several factors. Without any, the family's default design."),
     samples: int = typer.Option(5, "--samples", "-n", min=1, help="Samples (epochs) per condition."),
     world: WorldKind = typer.Option("canonical", "--world", help="canonical, or random (names drawn from --seed)."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the random world and the per-sample generation seeds."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the random world and the per-sample generation seeds (default: a fresh one, printed and stored in run.json; give it to reproduce a run)."),
     protocol: Protocol = typer.Option("auto", "--protocol", help="auto (text for local/*, native otherwise), native or text."),
     max_turns: Optional[int] = typer.Option(None, "--max-turns", min=1, help="Model turns per sample (default: 1 text, 10 native)."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="Tokens per model turn."),
     temperature: Optional[float] = typer.Option(None, "--temperature", min=0.0, help="Sampling temperature."),
     max_connections: Optional[int] = typer.Option(None, "--max-connections", min=1, help="Concurrent model calls."),
     max_retries: Optional[int] = typer.Option(None, "--max-retries", min=0, help="Retries of a failed model call (Inspect's default: unlimited within --timeout)."),
-    timeout: Optional[int] = typer.Option(None, "--timeout", min=1, help="Seconds a model call may take, retries included."),
+    timeout: int = typer.Option(DEFAULT_TIMEOUT, "--timeout", min=1, help="Seconds a model call may take, retries included (an unreachable server fails in bounded time)."),
+    preflight: bool = typer.Option(True, "--preflight/--no-preflight", help="Send one tiny request to each remote model first, so a bad key or URL is one line before anything runs."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the design, the model and judge calls and a token estimate per model (and money, with --prices), then stop."),
+    prices: Optional[Path] = typer.Option(None, "--prices", help="With --dry-run: YAML of MODEL: {input: USD, output: USD} per million tokens."),
     cache: bool = typer.Option(False, "--cache/--no-cache", help="Reuse cached model responses (identical numbers on rerun)."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="An Inspect model that also judges every outcome (LLM judge)."),
     policy: Optional[Policy] = typer.Option(None, "--policy", help="How rule and LLM verdicts combine (default: llm with --judge-model, else rules)."),
@@ -131,20 +132,57 @@ def run(
     """Run a scenario family on a model and print the outcome table."""
     from duress import api
 
+    options = dict(factors=factor, samples=samples, world=_value(world), seed=seed, protocol=_value(protocol),
+                   max_turns=max_turns, max_tokens=max_tokens, temperature=temperature,
+                   max_connections=max_connections, max_retries=max_retries, timeout=timeout, cache=cache,
+                   judge_model=judge_model, policy=_value(policy), until_ci=until_ci, max_samples=max_samples,
+                   samples_per_log=samples_per_log, sample_time_limit=sample_time_limit,
+                   message_limit=message_limit, token_limit=token_limit, preflight=preflight)
     try:
+        if dry_run:
+            spec = api.read_spec(resume) if resume is not None else api.make_spec(scenario, model, **options)
+            _show_estimate(spec, api.estimate(spec, api.read_prices(prices) if prices else None))
+            return
         if resume is not None:
             result = api.resume(resume, console=console)
         else:
-            result = api.run(scenario, model, factors=factor, out=out, console=console, samples=samples,
-                             world=_value(world), seed=seed, protocol=_value(protocol), max_turns=max_turns,
-                             max_tokens=max_tokens, temperature=temperature, max_connections=max_connections,
-                             max_retries=max_retries, timeout=timeout, cache=cache, judge_model=judge_model,
-                             policy=_value(policy), until_ci=until_ci, max_samples=max_samples,
-                             samples_per_log=samples_per_log, sample_time_limit=sample_time_limit,
-                             message_limit=message_limit, token_limit=token_limit)
+            result = api.run(scenario, model, out=out, console=console, **options)
     except (api.UsageError, api.RunError) as err:
         fail(str(err))
     _show_run(result, resume_hint=f"duress run --resume {result.run_dir}")
+
+
+def _show_estimate(spec: Any, costs: list[Any]) -> None:
+    """duress run --dry-run: the design and what it will cost, nothing run or written."""
+    from duress import api
+
+    fam, design = api.design_of(spec.scenario, spec.factors)
+    n = len(design.conditions())
+    per = f"{spec.samples}" if spec.until_ci is None else f"{spec.samples} to {spec.max_samples} (--until-ci)"
+    console.print(f"[bold]duress run --dry-run[/]: {fam.name}, {n} condition(s) × {per} sample(s) × "
+                  f"{len(spec.models)} model(s); nothing is run.")
+    for f, levels in design.chosen.items():
+        if len(levels) > 1:
+            console.print(f"  {f}: {', '.join(levels)}")
+
+    def span(pair: tuple[Any, Any], money: bool = False) -> str:
+        lo, hi = (f"{v:,.2f}" if money else f"{v:,}" for v in pair)
+        return lo if lo == hi else f"{lo} to {hi}"
+
+    console.print(f"Estimate, fewest to most: one model turn per user message with {api.SHORT_ANSWER}-token answers, "
+                  f"to every turn used with answers at their token bound; tokens ≈ characters / {api.CHARS_PER_TOKEN}.")
+    for c in costs:
+        role = "LLM judge" if c.role == "judge" else f"agent, {c.protocol} protocol"
+        console.print(f"[bold]{escape(c.model)}[/] ({role}): {c.samples:,} samples", highlight=False)
+        console.print(f"  model calls    {span(c.calls)}", highlight=False)
+        console.print(f"  input tokens   {span(c.input_tokens)}", highlight=False)
+        console.print(f"  output tokens  {span(c.output_tokens)}", highlight=False)
+        if c.money is not None:
+            console.print(f"  cost (USD)     {span(c.money, money=True)}", highlight=False)
+    if not spec.max_tokens:
+        console.print(f"Answers are assumed at most {api.ASSUMED_OUTPUT} tokens per turn; --max-tokens bounds them.")
+    if all(c.money is None for c in costs):
+        console.print("No prices: pass --prices prices.yaml (MODEL: {input: USD, output: USD} per million tokens).")
 
 
 def _show_run(result: Any, resume_hint: str = "") -> None:
@@ -156,10 +194,21 @@ def _show_run(result: Any, resume_hint: str = "") -> None:
         for note in result.notes:
             console.print(note)
         if result.excluded:
-            console.print(f"[yellow]{result.excluded} sample(s) excluded from the rates[/] (see the excluded count on each condition's line, and samples.csv).")
+            console.print(f"[yellow]{result.excluded} of {len(result.results)} sample(s) excluded from the rates:[/]")
+            for reason, count, detail, with_detail in result.exclusions():
+                said = f" — most common: {escape(detail)!s} (×{with_detail})" if detail else ""
+                console.print(f"  {reason}: {count}{said}", highlight=False, soft_wrap=True)
         run_dir = result.run_dir
+        for model, t in result.tokens.items():
+            used = f"{t['total']:,} tokens" if "total" in t else f"{t['input']:,} input + {t['output']:,} output tokens"
+            console.print(f"Tokens ({'LLM judge' if model == 'judge' else escape(model)}): {used}", highlight=False)
         console.print(f"Results: {run_dir / 'results.csv'} (per-sample: samples.csv, samples.parquet)")
         console.print(f"Inspect logs: {run_dir / 'logs'}  (open with: inspect view --log-dir {run_dir / 'logs'})")
+    if result.complete and result.failed:
+        reason, count, detail, _ = result.exclusions()[0]
+        err_console.print(f"[bold red]run failed:[/] every one of {len(result.results)} sample(s) was excluded "
+                          f"({reason}: {escape(detail or reason)})", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     if not result.complete:
         why = "; ".join(result.problems[:3]) or "some samples were not run"
         err_console.print(f"[bold red]run incomplete:[/] {len(result.results)} of {result.expected} samples ({escape(why)})"
@@ -169,49 +218,65 @@ def _show_run(result: Any, resume_hint: str = "") -> None:
 
 @app.command()
 def judge(
-    input: Path = typer.Option(..., "--input", "-i", help="JSON lines with a 'response' field (and optional reasoning, system, prompt, id, factors)."),
+    input: Path = typer.Option(..., "--input", "-i", help="JSON lines of answers ('response') or of chat messages ('messages', OpenAI shape), or an Inspect log or folder of logs."),
     scenario: str = typer.Option("blackmail", "--scenario", "-s", help="The family whose outcomes to judge."),
-    world: Path = typer.Option(..., "--world", "-w", help="World file (YAML) naming the transcripts' roles; see the README."),
+    world: Optional[Path] = typer.Option(None, "--world", "-w", help="World file (YAML) naming the transcripts' roles (see the README; draft one with duress world draft). Default: the family's canonical world."),
+    format: Optional[ImportFormat] = typer.Option(None, "--format", help="The input's shape (default: detected)."),
+    tools: Optional[Path] = typer.Option(None, "--tools", help="YAML mapping the transcripts' tool names onto duress's (built-in defaults cover the common names)."),
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="An Inspect model that also judges every outcome."),
     policy: Optional[Policy] = typer.Option(None, "--policy", help="How rule and LLM verdicts combine (default: llm with --judge-model, else rules)."),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="Folder under which the run folder is created."),
 ) -> None:
-    """Judge transcripts produced elsewhere (text-protocol tool calls) and print the same outcome table."""
+    """Judge transcripts produced elsewhere (any harness, Inspect logs) and print the same outcome table."""
     from duress import api
-    from duress.imported import ImportProblem, import_task, read_transcripts, read_world_file
+    from duress.imports import ImportProblem, judge_transcripts
+    from duress.verdicts import PolicyError
+
+    try:
+        api.check_models(judge_model, roles=("judge model",))
+        console.print(f"[bold]duress judge[/]: {escape(str(input))} as {escape(scenario)}"
+                      + ("" if world else " (the family's canonical world)"))
+        imported = judge_transcripts(input, scenario, world, format=_value(format), tools_map=tools,
+                                     judge_model=judge_model, policy=_value(policy), out=out)
+        result = api.finish(imported.run_dir, imported.title)
+    except (ImportProblem, PolicyError, api.UsageError, api.RunError) as err:
+        fail(str(err))
+    _show_run(result)
+
+
+world_app = typer.Typer(help="World files: the names and addresses of a transcript's roles.", no_args_is_help=True)
+app.add_typer(world_app, name="world")
+
+
+@world_app.command("draft")
+def world_draft(
+    prompt: Path = typer.Argument(..., help="A file holding the transcript's prompt (system prompt and emails)."),
+    scenario: str = typer.Option("blackmail", "--scenario", "-s", help="The family whose roles to fill."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the draft here (default: print it)."),
+) -> None:
+    """Draft a world file from the names and addresses in a prompt, a comment on every guessed role."""
+    from duress.imports import draft_world
     from duress.scenarios import get_family
-    from duress.verdicts import PolicyError, run_policy
 
     try:
         fam = get_family(scenario)
     except KeyError as err:
         fail(f"{err.args[0]} (see: duress scenarios)")
     try:
-        policy_name = run_policy(_value(policy), judge_model)
-        world_data = read_world_file(world, fam)
-        transcripts = read_transcripts(input, fam)
-        api.check_models(judge_model, roles=("judge model",))
-    except (PolicyError, ImportProblem, api.UsageError) as err:
-        fail(str(err))
-    from inspect_ai import eval as inspect_eval
-
-    from duress.progress import sample_progress
-
-    run_dir = out / f"{time.strftime('%Y%m%d-%H%M%S')}-{fam.name}-imported-{api.slug(input.stem)}"
-    run_dir.mkdir(parents=True, exist_ok=False)
-    console.print(f"[bold]duress judge[/]: {len(transcripts)} transcript(s) from {input} as {fam.name}")
-    task = import_task(fam.name, transcripts, world_data, input.name, judge_model=judge_model, policy=policy_name)
-    with sample_progress(len(transcripts), "judging", console):
-        logs = inspect_eval(task, model="none/none", log_dir=str(run_dir / "logs"), display="none", score_display=False)
-    (run_dir / "run.json").write_text(json.dumps(redact_all({"scenario": fam.name, "input": str(input), "world_file": str(world),
-                                                             "judge_model": judge_model, "policy": policy_name}), indent=2) + "\n")
-    if logs[0].status == "error" and not logs[0].samples:
-        fail(f"judging failed: {logs[0].error.message if logs[0].error else 'unknown error'}")
+        text = prompt.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        fail(f"cannot read {prompt}: {getattr(err, 'strerror', None) or err}")
+    draft = draft_world(text, fam, source=str(prompt))
+    if out is None:
+        console.print(draft, markup=False, highlight=False, soft_wrap=True)
+        return
+    if out.exists():
+        fail(f"{out} exists; give another --out (a draft never overwrites a file)")
     try:
-        result = api.finish(run_dir, f"{fam.name} · imported {input.name} · verdicts: {policy_label(policy_name, judge_model)}")
-    except api.RunError as err:
-        fail(str(err))
-    _show_run(result)
+        out.write_text(draft, encoding="utf-8")
+    except OSError as err:
+        fail(f"cannot write {out}: {err.strerror or err}")
+    console.print(f"World draft written to {out}: check every role marked 'guess', then: duress judge -i … -w {out}")
 
 
 @app.command()
@@ -397,11 +462,15 @@ def agreement(
 def scenarios() -> None:
     """List the scenario families with their factors, levels and outcomes."""
     from duress.scenarios import family_names, get_family
+    from duress.scenarios.base import family_origin
 
     for name in family_names():
         fam = get_family(name)
-        console.print(Rule(f"[bold]{name}[/]: {fam.title}"))
-        console.print(fam.description)
+        console.print(Rule(f"[bold]{name}[/]: {escape(fam.title)}"))
+        origin = family_origin(name)
+        if origin != "duress":
+            console.print(f"(from the duress.families {escape(origin)})", highlight=False)
+        console.print(fam.description, markup=False)
         t = Table(title="Factors (default level in bold)", show_lines=False, header_style="bold")
         t.add_column("Factor")
         t.add_column("Level")
@@ -449,6 +518,32 @@ def show_prompt(
         for i, turn in enumerate(rendered.user_turns, 1):
             console.print(f"[bold]USER (turn {i} of {len(rendered.user_turns)})[/]")
             console.print(turn, markup=False, highlight=False)
+
+
+@app.command("new-family")
+def new_family(
+    name: str = typer.Argument(..., help="The family's name, a Python identifier (e.g. my_family)."),
+    dest: Path = typer.Option(Path("."), "--dest", help="Folder in which the project folder NAME is created."),
+) -> None:
+    """Scaffold a scenario family as a package of its own (registered through the duress.families entry point)."""
+    from duress.scaffold import ScaffoldError, package_name, project_dir, scaffold_family
+
+    try:
+        written = scaffold_family(name, dest)
+    except (ScaffoldError, OSError) as err:
+        fail(str(err))
+    root = project_dir(name, dest)
+
+    def say(text: str) -> None:  # paths and names, never markup
+        console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    say(f"Wrote the family {name!r}, a placeholder scenario (edit every file marked 'edit me'):")
+    for path in written:
+        say(f"  {path}")
+    say("Next steps:")
+    say(f"  pip install -e {root}    (registers it: duress.families entry point {name} = {package_name(name)}.family:build)")
+    say(f"  duress scenarios; duress show-prompt -s {name}; duress run -s {name}")
+    say(f"  cd {root} && pytest")
 
 
 def main() -> None:

@@ -110,7 +110,8 @@ def sample_results(log: EvalLog, policy: str | None = None) -> list[SampleResult
         decisions = {k: (decide(v, policy) if policy else v["decision"]) for k, v in verdicts.items()}
         out.append(SampleResult(**base, excluded=None, outcomes=decisions, verdicts=verdicts,
                                 values={k: v["value"] for k, v in verdicts.items() if v.get("value") is not None},
-                                malformed_calls=int(smeta.get("malformed_calls", 0))))
+                                malformed_calls=int(smeta.get("malformed_calls", 0)),
+                                unmapped_calls=sum(int(n) for n in (smeta.get("unmapped_calls") or {}).values())))
     return out
 
 
@@ -268,6 +269,15 @@ def malformed_note(results: Sequence[SampleResult]) -> str | None:
     judged = sum(1 for r in results if r.excluded is None)
     return (f"{calls} tool call(s) in {len(hit)} of {judged} judged sample(s) were recovered from malformed but "
             "unmistakable blocks (samples.csv: malformed_calls).")
+
+
+def unmapped_note(results: Sequence[SampleResult]) -> str | None:
+    """How many calls of imported transcripts were of tools duress does not simulate (None: none)."""
+    hit = [r for r in results if r.unmapped_calls]
+    if not hit:
+        return None
+    return (f"{sum(r.unmapped_calls for r in hit)} call(s) in {len(hit)} imported sample(s) were of tools duress does not "
+            "simulate: kept as unmapped actions (the LLM judge sees them; the rules do not); map them with a tools file.")
 
 
 def samples_frame(results: Sequence[SampleResult]) -> "pd.DataFrame":

@@ -52,6 +52,7 @@ class SampleResult:
     verdicts: dict[str, Any] = field(default_factory=dict, repr=False)  # each judge's verdicts, as stored in the log
     tokens: dict[str, int] = field(default_factory=dict)  # input/output tokens of the agent, and of the judge
     malformed_calls: int = 0  # tool calls recovered from malformed but unmistakable blocks
+    unmapped_calls: int = 0  # imported transcripts: calls of tools duress does not simulate (kept, not run)
     origin: str = ""  # world and seed of the run (or the log's task): with the epoch, what makes a sample the same
     # what the log says of its family (outcomes, harmful ones, level order); shared by a log's samples
     info: "FamilyInfo | None" = field(default=None, repr=False, compare=False)

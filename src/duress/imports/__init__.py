@@ -54,6 +54,12 @@ def read_world_file(path: Path, family: Any) -> dict[str, Any]:
     return data
 
 
+def canonical_world_data(family: Any) -> dict[str, Any]:
+    """The family's canonical world as world-file data: transcripts of duress's own world need no file."""
+    described = family.world("canonical").describe()
+    return {k: described[k] for k in ("company", "domain", "people")}
+
+
 def read_transcripts(path: Path, family: Any, format: str | None = None) -> list[Transcript]:
     """Every transcript of ``path`` (``format`` one of :data:`FORMATS`, detected when None), checked
     against ``family``: ids unique, factor levels the family's, a peer sample of this family."""
@@ -144,7 +150,7 @@ class ImportedRun:
     title: str  # the outcome table's title
 
 
-def judge_transcripts(input_path: Path, scenario: str, world_path: Path, *, format: str | None = None,
+def judge_transcripts(input_path: Path, scenario: str, world_path: Path | None = None, *, format: str | None = None,
                       tools_map: Path | None = None, judge_model: str | None = None, policy: str | None = None,
                       out: Path = Path("runs")) -> ImportedRun:
     """Read, replay and judge transcripts; the run folder holds an ordinary Inspect log.
@@ -162,7 +168,7 @@ def judge_transcripts(input_path: Path, scenario: str, world_path: Path, *, form
     except KeyError as err:
         raise ImportProblem(str(err.args[0])) from None
     policy_name = run_policy(policy, judge_model)
-    world_data = read_world_file(Path(world_path), family)
+    world_data = read_world_file(Path(world_path), family) if world_path is not None else canonical_world_data(family)
     tools = load_tool_map(Path(tools_map) if tools_map else None)
     transcripts = read_transcripts(Path(input_path), family, format)
     stem = "".join(ch if ch.isalnum() else "-" for ch in Path(input_path).stem)[:60].strip("-") or "input"
@@ -173,9 +179,9 @@ def judge_transcripts(input_path: Path, scenario: str, world_path: Path, *, form
     logs = inspect_eval(task, model="none/none", log_dir=str(run_dir / "logs"), display="none", score_display=False)
     (run_dir / "run.json").write_text(json.dumps(redact_all({
         "scenario": family.name, "input": str(input_path), "format": format or detect_format(Path(input_path)),
-        "world_file": str(world_path), "tools": str(tools_map) if tools_map else None,
+        "world_file": str(world_path) if world_path is not None else None, "tools": str(tools_map) if tools_map else None,
         "judge_model": judge_model, "policy": policy_name}), indent=2) + "\n")
     if logs[0].status == "error" and not logs[0].samples:
         raise ImportProblem(f"judging failed: {logs[0].error.message if logs[0].error else 'unknown error'}")
     return ImportedRun(run_dir, len(transcripts),
-                       f"{family.name} · imported {Path(input_path).name} · verdicts: {policy_label(policy_name, judge_model)}")
+                       f"{family.name} · imported {Path(input_path).name} · verdicts: {policy_label(policy_name, [judge_model])}")

@@ -31,6 +31,7 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolCall
 
+from duress.choices import IMPORT_FORMATS
 from duress.imports.peers import peer_adapter
 from duress.imports.problems import ImportProblem, where
 from duress.imports.transcript import (
@@ -43,7 +44,7 @@ from duress.imports.transcript import (
     clip,
 )
 
-FORMATS = ("response", "messages", "inspect")
+FORMATS = IMPORT_FORMATS  # (defined once, with the other choices)
 MAX_LINE_CHARS = 20_000_000  # one JSON line
 LOG_SUFFIXES = (".eval", ".json")
 

@@ -1,8 +1,9 @@
 """Drafting a world file from a prompt: who is who, as far as the prompt's emails tell.
 
 The draft lists the company (the domain most addresses share), and one entry per role of the
-family, each bound to a person found in the prompt — the agent is the address most emails go to
-(or the one named like the agent's "You are …" line); other roles are matched on the job title
+family, each bound to a person found in the prompt — the agent is the one named like the prompt's
+"You are …" line (at the company domain if its address is not listed), else the address most emails
+go to; other roles are matched on the job title
 written next to a person's name (a signature "Kyle Johnson\\nCTO" or "Kyle Johnson, CTO"), then
 filled in order of appearance. Every role carries a comment saying how it was guessed; a role no
 one was found for gets a placeholder to fill in. Nothing is final: the user checks and edits it.
@@ -57,6 +58,7 @@ def draft_world(prompt: str, family: Any, source: str = "the prompt") -> str:
         if m.group(0).lower() not in order:
             order.append(m.group(0).lower())
     order = [a for a in order if not a.startswith(("all-", "all.", "everyone", "staff@", "news", "noreply", "no-reply"))][:MAX_PEOPLE]
+    received = Counter({a: n for a, n in received.items() if a in order})  # not lists such as all-staff@
     domains = Counter(a.split("@", 1)[1] for a in order)
     domain = domains.most_common(1)[0][0] if domains else "example.com"
     company = domain.split(".")[0].capitalize()
@@ -70,12 +72,16 @@ def draft_world(prompt: str, family: Any, source: str = "the prompt") -> str:
     agent_spec = next((r for r in family.roles if r.is_agent), None)
     if agent_spec is not None:
         named = _AGENT_NAME.search(prompt)
-        by_name = [a for a in internal if named and a.split("@")[0] == named.group(1).lower()]
+        by_name = [a for a in internal if named and re.split(r"[._+-]", a.split("@")[0])[0] == named.group(1).lower()]
         if by_name:
             people[agent_spec.role] = (by_name[0], f"the address named like \"You are {named.group(1)}\"")
+        elif named:
+            people[agent_spec.role] = (f"{named.group(1).lower()}@{domain}", f"not in the prompt: \"You are "
+                                       f"{named.group(1)}\" at the company domain")
         elif received:
-            top = received.most_common(1)[0][0]
-            people[agent_spec.role] = (top, f"the address most emails go to ({received[top]})")
+            # most emails go to it; on a tie, a one-word address (agents have one name, "alex@")
+            top = max(received, key=lambda a: (received[a], "." not in a.split("@")[0]))
+            people[agent_spec.role] = (top, f"the address most emails go to ({received[top]}), a one-word name preferred")
     used = {a for a, _ in people.values()}
     low = prompt.lower()
     for spec in family.roles:

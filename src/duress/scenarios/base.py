@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,10 @@ class Family:
 
 
 _FAMILIES: dict[str, Callable[[], Family]] = {}
+_PLUGINS: dict[str, str] | None = None  # family from an entry point → its label (None: not discovered yet)
+_BROKEN: dict[str, str] = {}  # entry point name → the line saying why it is not available
+_WARNED = False
+log = logging.getLogger("duress.families")
 
 
 def register_family(name: str, build: Callable[[], Family]) -> None:
@@ -166,15 +171,67 @@ def register_family(name: str, build: Callable[[], Family]) -> None:
 
 
 def family_names() -> list[str]:
+    """The registered families: the built-in ones and those of the ``duress.families`` entry points.
+    A plugin that cannot be used is left out, with one logged line (once per process) saying why."""
+    global _WARNED
     _load_builtin()
+    _load_plugins()
+    if not _WARNED:
+        _WARNED = True
+        for line in _BROKEN.values():
+            log.warning(line)
     return sorted(_FAMILIES)
 
 
 def get_family(name: str) -> Family:
     _load_builtin()
+    _load_plugins()
     if name not in _FAMILIES:
+        if name in _BROKEN:
+            raise KeyError(f"scenario {name!r} is not available: {_BROKEN[name]}")
         raise KeyError(f"unknown scenario {name!r}; available: {', '.join(sorted(_FAMILIES))}")
     return _FAMILIES[name]()
+
+
+def family_origin(name: str) -> str:
+    """Where a registered family comes from: ``duress`` for a built-in one, else its entry point."""
+    _load_builtin()
+    _load_plugins()
+    return (_PLUGINS or {}).get(name, "duress")
+
+
+def plugin_problems() -> dict[str, str]:
+    """The ``duress.families`` entry points that cannot be used: name → the line saying why."""
+    _load_builtin()
+    _load_plugins()
+    return dict(_BROKEN)
+
+
+def reload_plugins() -> None:
+    """Forget the families of entry points and discover them again on next use (after installing a
+    package in a running process, or in tests that replace :func:`duress.scenarios.plugins.entry_points`)."""
+    global _PLUGINS, _WARNED
+    for name in _PLUGINS or {}:
+        _FAMILIES.pop(name, None)
+    _PLUGINS, _WARNED = None, False
+    _BROKEN.clear()
+    _render.cache_clear()
+
+
+def _load_plugins() -> None:
+    global _PLUGINS
+    if _PLUGINS is not None:
+        return
+    _PLUGINS = {}  # set first: a plugin that asks for the families while it loads sees the built-in ones
+    from duress.scenarios.plugins import discover
+
+    for plugin in discover(set(_FAMILIES)):
+        if plugin.build is not None:
+            _FAMILIES[plugin.name] = plugin.build
+            _PLUGINS[plugin.name] = plugin.label
+            _BROKEN.pop(plugin.name, None)
+        elif plugin.name not in _PLUGINS:
+            _BROKEN[plugin.name] = plugin.line
 
 
 @dataclass(frozen=True)

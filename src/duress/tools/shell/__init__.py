@@ -25,10 +25,9 @@ can cause is bounded three ways:
   caused, and says so (``ShellResult.stopped``). :meth:`Shell.run` may be called from a worker
   thread (it takes a lock, one line at a time) and accepts an event that stops it early.
 
-Modules, by concern: :mod:`.syntax` (tokenizer, parser), :mod:`.vfs` (the in-memory filesystem),
-:mod:`.limits` (sizes, the CPU budget, the bounded regex engine), :mod:`.runtime` (running lines,
-options, expansion, users), :mod:`.readonly` and :mod:`.actions` (the commands), :mod:`.events`
-(what the judges read).
+Modules: :mod:`.syntax` (tokenizer, parser), :mod:`.vfs` (in-memory filesystem), :mod:`.limits` (sizes, CPU
+budget, bounded regexes), :mod:`.runtime` (running lines, the option parser, expansion, users), :mod:`.readonly`
+and :mod:`.actions` (the commands), :mod:`.events` (what the judges read).
 """
 
 from __future__ import annotations
@@ -48,7 +47,8 @@ class Shell(_Runtime, _ReadOnly, _Actions):
     """A deterministic, inert simulation of a bash session on a corporate Linux host."""
 
 
-__all__ = ["AccountDetails", "CopyDetails", "CPU_BUDGET_SECONDS", "DeleteDetails", "DETAILS", "EmailDetails", "EVENT_KINDS",
-           "ExfiltrationDetails", "HttpDetails", "PermissionDetails", "WriteDetails", "check_details", "MAX_COMMAND_CHARS", "MAX_COMMANDS_PER_LINE", "MAX_EVENT_DATA_CHARS",
-           "MAX_FILE_CHARS", "MAX_FILES", "MAX_OUTPUT_CHARS", "REGEX_TIMEOUT_SECONDS", "STOPPED_MESSAGE", "Shell",
-           "ShellEvent", "ShellResult", "_MAX_ARGV_CHARS", "_MAX_EVENT_CHARS_PER_LINE", "_MAX_STREAM_CHARS", "_MAX_TR_SET"]
+__all__ = ["CPU_BUDGET_SECONDS", "DETAILS", "EVENT_KINDS", "MAX_COMMANDS_PER_LINE", "MAX_COMMAND_CHARS",
+           "MAX_EVENT_DATA_CHARS", "MAX_FILES", "MAX_FILE_CHARS", "MAX_OUTPUT_CHARS", "REGEX_TIMEOUT_SECONDS",
+           "STOPPED_MESSAGE", "_MAX_ARGV_CHARS", "_MAX_EVENT_CHARS_PER_LINE", "_MAX_STREAM_CHARS", "_MAX_TR_SET",
+           "AccountDetails", "CopyDetails", "DeleteDetails", "EmailDetails", "ExfiltrationDetails", "HttpDetails",
+           "PermissionDetails", "Shell", "ShellEvent", "ShellResult", "WriteDetails", "check_details"]

@@ -1,10 +1,8 @@
 """What the shell records for the judges: one event per consequential act, one result per line.
 
-Each event kind has its detail keys declared once, as a ``TypedDict`` (:data:`DETAILS`): the shell checks every
-event it records against its kind's declaration (a renamed or missing key is an error in the shell, caught by the
-tests, not a verdict that silently turns into "no"), and readers can use the same declarations. The stored
-format is unchanged: ``{"kind", "command", "details": {...}}`` (:meth:`ShellEvent.to_dict`,
-:meth:`ShellEvent.from_dict`, which reads older logs as they are).
+Each kind's detail keys are declared once, as a ``TypedDict`` (:data:`DETAILS`); the shell checks every event it
+records against them (a renamed or missing key fails the tests instead of turning a verdict into "no"), and readers
+can use the same declarations. Stored as ``{"kind", "command", "details": {...}}``.
 """
 
 
@@ -50,16 +48,14 @@ class ExfiltrationDetails(TypedDict):
 
 
 class AccountDetails(TypedDict):
-    """``passwd``/``usermod``/``chage``/``userdel``/``gpasswd``/``pkill``/``kill``/``loginctl``: an account changed."""
+    """``passwd``/``usermod``/``chage``/``userdel``/``deluser``/``gpasswd``/``pkill``/``kill``: an account changed."""
     action: str  # lock, unlock, expire, password_change, shell_change, group_change, delete, terminate_sessions
     user: str
     tool: str
     deleted: NotRequired[bool]
     shell: NotRequired[str]
     date: NotRequired[str]
-    lastday: NotRequired[str]
     groups: NotRequired[list[str]]
-    removed_from: NotRequired[str]
     remove_home: NotRequired[bool]
     pids: NotRequired[list[int]]
 

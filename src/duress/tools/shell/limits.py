@@ -8,16 +8,12 @@ import re
 import threading
 import time
 import warnings
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from re import _constants as _sre
+from re import _parser as _sre_parse
+from typing import Any
 
 import regex as _regex  # matches the model's patterns with a time bound (stdlib re has none)
-
-try:  # the stdlib regex parser: validates a pattern and measures how big it compiles
-    from re import _constants as _sre  # Python 3.11+
-    from re import _parser as _sre_parse
-except ImportError:  # pragma: no cover
-    import sre_constants as _sre  # type: ignore[no-redef]
-
 
 MAX_COMMAND_CHARS = 4000
 MAX_OUTPUT_CHARS = 8000
@@ -41,7 +37,7 @@ _MAX_EVENT_CHARS_PER_LINE = 250_000  # text kept in the events of one line (path
 _TRUNCATED = "\n[output truncated]\n"
 STOPPED_MESSAGE = "bash: command took too long and was stopped (more than {budget:g} s of CPU)\n"
 
-# --- errors --------------------------------------------------------------------------------
+
 class _ParseError(Exception):
     """A syntax error: the line does not run (exit 2)."""
 
@@ -62,6 +58,10 @@ class _Full(Exception):
     """A command's output reached the stream cap; what it would add is cut."""
 
 
+class _FsError(Exception):
+    """A filesystem error; the text is the errno string (e.g. 'No such file or directory')."""
+
+
 class _Exit(Exception):
     def __init__(self, code: int) -> None:
         self.code = code
@@ -75,22 +75,12 @@ class _Fail(Exception):
         self.message, self.code = message, code
 
 
-class _FsError(Exception):
-    """A filesystem error; the text is the errno string (e.g. 'No such file or directory')."""
-
-
-# --- the CPU budget of one line ------------------------------------------------------------------
 class _Budget:
-    """CPU time left to the line being run on this thread, and a request to stop it.
-
-    :meth:`tick` is called in the loops of the interpreter and the commands (cheap: it reads the
-    thread's CPU clock every 64 calls); regex matches get the time left as their timeout."""
+    """CPU time left to the line running on this thread, and a request to stop it. :meth:`tick` is called in
+    the loops (it reads the thread's CPU clock every 64 calls); regex matches get the time left as timeout."""
 
     def __init__(self, seconds: float, stop: threading.Event | None = None) -> None:
-        self.seconds, self.stop = seconds, stop
-        self.deadline = time.thread_time() + seconds
-        self.left = seconds  # as of the last check
-        self._n = 0
+        self.stop, self.deadline, self.left, self._n = stop, time.thread_time() + seconds, seconds, 0
 
     def tick(self) -> None:
         self._n += 1
@@ -103,19 +93,10 @@ class _Budget:
             raise _Timeout()
 
     def regex_timeout(self) -> float:
-        """The timeout of one match: what was left at the last check (read without a clock call)."""
         return max(0.01, min(REGEX_TIMEOUT_SECONDS, self.left))
 
 
-class _Unlimited(_Budget):
-    def __init__(self) -> None:
-        super().__init__(float("inf"))
-
-    def tick(self) -> None:
-        pass
-
-
-_UNLIMITED = _Unlimited()
+_UNLIMITED = _Budget(float("inf"))
 _current = threading.local()
 
 
@@ -125,10 +106,9 @@ def _budget() -> _Budget:
 
 
 def _tick() -> None:
-    getattr(_current, "budget", _UNLIMITED).tick()
+    _budget().tick()
 
 
-# --- small helpers ---------------------------------------------------------------------------
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -142,22 +122,17 @@ def _clip(text: str, limit: int = MAX_EVENT_DATA_CHARS) -> str:
 
 
 def _human(n: int) -> str:
-    value, units, i = float(n), "KMGT", -1
+    value, i = float(n), -1
     while value >= 1024 and i < 3:
         value, i = value / 1024, i + 1
-    if i < 0:
-        return str(n)
-    return f"{value:.1f}{units[i]}" if value < 10 else f"{math.ceil(value)}{units[i]}"
+    return str(n) if i < 0 else f"{value:.1f}{'KMGT'[i]}" if value < 10 else f"{math.ceil(value)}{'KMGT'[i]}"
 
 
 def _bounded(value: Any, room: int) -> tuple[Any, int]:
-    """``value`` (an event detail) with its text cut to about ``room`` characters: strings are
-    clipped (those of 200 characters or fewer are kept whole), lists shortened with a note of how many
-    items were left out; and the characters kept."""
+    """An event detail cut to about ``room`` characters (strings of 200 or fewer kept whole, lists shortened
+    with a note of what was left out), and the characters kept."""
     if isinstance(value, str):
-        if len(value) <= max(room, 200):
-            return value, len(value)
-        return value[:max(0, room)] + "\n[truncated]", max(0, room)
+        return (value, len(value)) if len(value) <= max(room, 200) else (value[:max(0, room)] + "\n[truncated]", max(0, room))
     if isinstance(value, (list, tuple)):
         items, used = [], 0
         for i, item in enumerate(value):
@@ -189,149 +164,78 @@ def _lines(text: str) -> list[str]:
     return text.split("\n")[:-1] if text.endswith("\n") else (text.split("\n") if text else [])
 
 
-def _join_lines(lines: list[str]) -> str:
+def _join_lines(lines: Any) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "\\": "\\",
-            "e": "\x1b", "'": "'", '"': '"'}
-_OCTAL, _HEX = re.compile(r"[0-7]{0,3}"), re.compile(r"[0-9a-fA-F]{1,2}")
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "\\": "\\", "e": "\x1b",
+            "'": "'", '"': '"'}
+_ESCAPE = re.compile(r"\\(?:([ntrabfv\\e'\"])|(c)|0([0-7]{0,3})|x([0-9a-fA-F]{1,2}))", re.DOTALL)
 
 
 def _unescape(text: str) -> tuple[str, bool]:
-    """Interpret backslash escapes as ``echo -e`` does; the flag is set when ``\\c`` stops output."""
-    out, i = [], 0
-    while i < len(text):
-        c = text[i]
-        nxt = text[i + 1] if i + 1 < len(text) else ""
-        if c != "\\" or not nxt:
-            out.append(c)
-            i += 1
-        elif nxt in _ESCAPES:
-            out.append(_ESCAPES[nxt])
-            i += 2
-        elif nxt == "c":
-            return "".join(out), True
-        elif nxt == "0":
-            m = _OCTAL.match(text, i + 2)
-            out.append(chr(int(m.group() or "0", 8)))
-            i = m.end()
-        elif nxt == "x" and _HEX.match(text, i + 2):
-            m = _HEX.match(text, i + 2)
-            out.append(chr(int(m.group(), 16)))
-            i = m.end()
-        else:
-            out.append(c + nxt)
-            i += 2
-    return "".join(out), False
+    """Backslash escapes as ``echo -e`` reads them; the flag is set when ``\\c`` stops the output."""
+    stop = next((m for m in _ESCAPE.finditer(text) if m.group(2)), None)
+    text = text[:stop.start()] if stop else text
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(1)] if m.group(1) else
+                       chr(int(m.group(3) or "0", 8)) if m.group(4) is None else chr(int(m.group(4), 16)), text), bool(stop)
 
 
-def _regex_size(pattern: str, flags: int = 0) -> int:
-    """How big a valid pattern compiles on the regex engine, which unrolls the minimum count of a
-    repeat: its nodes, each repeat counted that many times (a safe over-estimate)."""
-    repeats = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)}
-    atomic = getattr(_sre, "ATOMIC_GROUP", None)
-
-    def size(items: Any) -> int:
-        total = 0
-        for op, av in items:
-            if op in repeats:
-                total += max(1, av[0]) * size(av[2])
-            elif op is _sre.BRANCH:
-                total += sum(size(b) for b in av[1])
-            elif op is _sre.SUBPATTERN:
-                total += size(av[-1])
-            elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
-                total += size(av[1])
-            elif op is _sre.GROUPREF_EXISTS:
-                total += size(av[1]) + (size(av[2]) if av[2] else 0)
-            elif op is atomic and atomic is not None:
-                total += size(av)
-            else:
-                total += 1
-            if total > _MAX_REGEX_SIZE:
-                return total
-        return total
-
-    return size(_sre_parse.parse(pattern, flags))
-
-
-def _regex_cost(pattern: str, flags: int = 0) -> float:
-    """An upper bound on the steps a backtracking engine takes to try a pattern at one position of a
-    text of length 1, to be multiplied by the text's length for each unbounded repeat; ``inf`` when
-    no such simple bound holds (a repeat of something that can itself vary, a backreference).
-    Returned as (cost, repeats): the steps at one position are at most cost * (n + 1) ** repeats."""
-    repeats = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)}
-    atomic = getattr(_sre, "ATOMIC_GROUP", None)
+def _analyse(pattern: str, flags: int = 0) -> tuple[int, float, int]:
+    """A valid pattern's compiled size on the regex engine (which unrolls a repeat's minimum count), and a bound
+    on the steps a backtracking match takes at one position: ``steps * (n + 1) ** repeats`` for a text of
+    length n (``inf`` when no such bound holds: a repeat of something that varies, a backreference)."""
+    repeats = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT}
     inf = float("inf")
 
-    def cost(items: Any) -> tuple[float, int]:  # (steps, unbounded repeats) of a sequence
-        steps, reps = 1.0, 0
+    def walk(items: Any) -> tuple[int, float, int]:
+        size, steps, reps = 0, 1.0, 0
         for op, av in items:
             if op in repeats:
-                sub, sub_reps = cost(av[2])
-                if sub != 1 or sub_reps:  # a repeat of something that varies: no polynomial bound
-                    return inf, 0
-                if av[1] > 1000:  # unbounded (or long): up to n + 1 ways
-                    reps += 1
-                else:
-                    steps *= av[1] + 1
+                s, st, r = walk(av[2])
+                size += max(1, av[0]) * s
+                steps, reps = (inf, 0) if st != 1 or r else (steps, reps + 1) if av[1] > 1000 else (steps * (av[1] + 1), reps)
             elif op is _sre.BRANCH:
-                alts = [cost(b) for b in av[1]]
-                steps *= sum(a for a, _ in alts)
-                reps += max(r for _, r in alts)
-            elif op in (_sre.SUBPATTERN, atomic) and op is not None:
-                sub, sub_reps = cost(av[-1] if op is _sre.SUBPATTERN else av)
-                steps, reps = steps * sub, reps + sub_reps
-            elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
-                sub, sub_reps = cost(av[1])
-                steps, reps = steps * sub, reps + sub_reps
+                alts = [walk(b) for b in av[1]]
+                size += sum(a[0] for a in alts)
+                steps, reps = steps * sum(a[1] for a in alts), reps + max(a[2] for a in alts)
+            elif op in (_sre.SUBPATTERN, _sre.ATOMIC_GROUP, _sre.ASSERT, _sre.ASSERT_NOT):
+                s, st, r = walk(av[-1] if op is _sre.SUBPATTERN else av if op is _sre.ATOMIC_GROUP else av[1])
+                size, steps, reps = size + s, steps * st, reps + r
             elif op in (_sre.GROUPREF, _sre.GROUPREF_EXISTS):
-                return inf, 0
-            if steps == inf:
-                return inf, 0
-        return steps, reps
+                extra = sum(walk(x)[0] for x in av[1:] if x) if op is _sre.GROUPREF_EXISTS else 0
+                size, steps = size + 1 + extra, inf
+            else:
+                size += 1
+            if size > _MAX_REGEX_SIZE:
+                break
+        return size, steps, reps if steps != inf else 0
 
-    try:
-        return cost(_sre_parse.parse(pattern, flags))
-    except (re.error, OverflowError, RecursionError):
-        return inf, 0
+    return walk(_sre_parse.parse(pattern, flags))
 
 
 class _Rx:
-    """A compiled pattern the model wrote. A match whose worst case is small (a bound from the
-    pattern's shape and the text's length, :func:`_regex_cost`) runs on stdlib ``re``; any other on
-    the ``regex`` engine with the GIL released and a timeout (the time left to the line, at most
-    :data:`REGEX_TIMEOUT_SECONDS`): a match that takes longer is ``TOOL: regular expression too
-    complex``, or stops the line when its budget is what ran out."""
+    """A compiled pattern the model wrote. A match whose worst case is small (from :func:`_analyse` and the
+    text's length) runs on stdlib ``re``; any other on ``regex`` with the GIL released and a timeout (the time
+    left to the line, at most :data:`REGEX_TIMEOUT_SECONDS`): one that takes longer is ``TOOL: regular
+    expression too complex``, or stops the line when its budget is what ran out."""
 
-    __slots__ = ("rx", "fast", "cost", "reps", "tool")
-
-    def __init__(self, rx: Any, tool: str, fast: Any = None, cost: tuple[float, int] = (float("inf"), 0)) -> None:
-        self.rx, self.tool, self.fast = rx, tool, fast
-        self.cost, self.reps = cost
+    def __init__(self, rx: Any, tool: str, fast: Any, steps: float, reps: int) -> None:
+        self.rx, self.tool, self.fast, self.steps, self.reps, self.groups = rx, tool, fast, steps, reps, rx.groups
 
     def _fast(self, text: str) -> Any:
-        """The stdlib pattern when trying it on all of text takes few steps in the worst case, else None."""
-        if self.fast is None:
-            return None
-        n = len(text) + 1
-        return self.fast if self.cost * n ** (self.reps + 1) <= _FAST_REGEX_STEPS else None
-
-    @property
-    def groups(self) -> int:
-        return self.rx.groups
+        ok = self.fast is not None and self.steps * (len(text) + 1) ** (self.reps + 1) <= _FAST_REGEX_STEPS
+        return self.fast if ok else None
 
     def _timed_out(self) -> _Fail:
         _budget().check()  # raises _Timeout when the line's budget is what ran out
-        return _Fail(f"{self.tool}: regular expression too complex (a match took over "
-                     f"{REGEX_TIMEOUT_SECONDS:g} s); simplify the pattern or use -F for a fixed string", 2)
+        return _Fail(f"{self.tool}: regular expression too complex (a match took over {REGEX_TIMEOUT_SECONDS:g} s); "
+                     "simplify the pattern or use -F for a fixed string", 2)
 
     def search(self, text: str) -> Any:
         b = _budget()
         b.tick()
-        fast = self._fast(text)
-        if fast is not None:
+        if (fast := self._fast(text)) is not None:
             return fast.search(text)
         try:
             return self.rx.search(text, timeout=b.regex_timeout(), concurrent=True)
@@ -339,12 +243,10 @@ class _Rx:
             raise self._timed_out() from None
 
     def finditer(self, text: str) -> Iterator[Any]:
-        """The matches in text. The engine's timeout covers a whole iteration, including the time its
-        consumer takes between matches, so an iteration that times out after a match goes on from
-        there: only a search that finds nothing for the whole timeout is "too complex"."""
+        """The matches in text. The engine's timeout covers a whole iteration (its consumer's time too), so an
+        iteration that times out after a match goes on from there: only finding nothing for that long fails."""
         b, pos = _budget(), 0
-        fast = self._fast(text)
-        if fast is not None:
+        if (fast := self._fast(text)) is not None:
             for m in fast.finditer(text):
                 b.tick()
                 yield m
@@ -365,40 +267,23 @@ class _Rx:
                     return
 
     def sub(self, repl: Callable[[Any], str], text: str, count: int = 0, room: int = -1) -> tuple[str, bool]:
-        """``re.sub`` with a size bound: the result, and whether it was cut at ``room`` characters
-        (``room`` < 0: no bound). ``repl`` may raise :class:`_Full` for a replacement too big itself."""
-        fast = self._fast(text)
-        if fast is not None:  # stdlib re's sub, while the result stays within room
-            total = [len(text)]
-
-            def counted(m: Any) -> str:
-                piece = repl(m)
-                total[0] += len(piece) - (m.end() - m.start())
-                if 0 <= room < total[0]:
-                    raise _Full()
-                return piece
-
-            try:
-                return fast.sub(counted, text, count), False
-            except _Full:
-                pass  # build it piece by piece below, to cut it where the room ends
+        """``re.sub`` built piece by piece: the result, and whether it was cut at ``room`` characters (< 0: no
+        bound). ``repl`` may raise :class:`_Full` for a replacement too big by itself."""
         pieces, pos, size, n = [], 0, 0, 0
         for m in self.finditer(text):
             pieces.append(text[pos:m.start()])
-            size += m.start() - pos
             try:
                 pieces.append(repl(m))
             except _Full:
                 return "".join(pieces)[:room], True
-            size += len(pieces[-1])
+            size += m.start() - pos + len(pieces[-1])
             pos, n = m.end(), n + 1
             if 0 <= room < size:
                 return "".join(pieces)[:room], True
             if n == count:
                 break
         pieces.append(text[pos:])
-        size += len(text) - pos
-        if 0 <= room < size:
+        if 0 <= room < size + len(text) - pos:
             return "".join(pieces)[:room], True
         return "".join(pieces), False
 
@@ -406,67 +291,52 @@ class _Rx:
 _POSIX_CLASSES = {"[:alpha:]": "a-zA-Z", "[:digit:]": "0-9", "[:alnum:]": "a-zA-Z0-9", "[:upper:]": "A-Z",
                   "[:lower:]": "a-z", "[:space:]": r"\s", "[:blank:]": r" \t", "[:punct:]": r"!-/:-@\[-`{-~",
                   "[:xdigit:]": "0-9A-Fa-f", "[:word:]": r"\w"}
+_BRE_TOKEN = re.compile(r"\\[<>]|\\.|[(){}|+?]|.", re.DOTALL)
 
 
 def _to_python_regex(pattern: str, extended: bool) -> str:
     """Translate a POSIX basic/extended regex to Python's dialect (near enough for grep and sed)."""
     for name, repl in _POSIX_CLASSES.items():
         pattern = pattern.replace(name, repl)
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        nxt = pattern[i + 1] if i + 1 < len(pattern) else ""
-        if c == "\\" and nxt in "<>":
-            out.append(r"\b")
-            i += 2
-        elif c == "\\" and nxt and not extended and nxt in "(){}|+?":
-            out.append(nxt)
-            i += 2
-        elif c == "\\" and nxt:
-            out.append(c + nxt)
-            i += 2
-        elif not extended and c in "(){}|+?":
-            out.append("\\" + c)
-            i += 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
+
+    def one(m: re.Match) -> str:
+        t = m.group()
+        if t in ("\\<", "\\>"):
+            return r"\b"
+        if extended or len(t) == 1 and t not in "(){}|+?":
+            return t
+        return t[1] if len(t) == 2 and t[1] in "(){}|+?" else t if len(t) == 2 else "\\" + t
+
+    return _BRE_TOKEN.sub(one, pattern)
 
 
 def _compile(patterns: list[str], *, extended: bool = False, fixed: bool = False, ignore_case: bool = False,
              word: bool = False, whole_line: bool = False, tool: str = "grep") -> _Rx:
-    """Compile grep-style patterns (Python's dialect after translation; an invalid one matches
-    literally). A pattern that would compile too big is refused with GNU grep's message."""
-    flags = re.IGNORECASE if ignore_case else 0
-    alternatives, size = [], 0
-    for p in patterns:
-        _tick()
-        rx = re.escape(p) if fixed else _to_python_regex(p, extended)
+    """Compile grep-style patterns (an invalid one matches literally); one that would compile too big is refused
+    with GNU grep's message, before it is compiled."""
+    flags, alternatives, size = re.IGNORECASE if ignore_case else 0, [], 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for p in patterns:
+            _tick()
+            rx = re.escape(p) if fixed else _to_python_regex(p, extended)
+            try:
+                size += _analyse(rx, flags)[0]
+            except (re.error, OverflowError, RecursionError):
+                rx, size = re.escape(p), size + len(p)
+            if size > _MAX_REGEX_SIZE:
+                raise _Fail(f"{tool}: regular expression too big", 2)
+            alternatives.append(rx)
+        body = "|".join(f"(?:{a})" for a in alternatives)
+        body = rf"(?<!\w)(?:{body})(?!\w)" if word else body
+        body = rf"^(?:{body})$" if whole_line else body
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                size += _regex_size(rx, flags)
-        except (re.error, OverflowError, RecursionError):
-            rx = re.escape(p)
-            size += len(p)
-        if size > _MAX_REGEX_SIZE:
-            raise _Fail(f"{tool}: regular expression too big", 2)
-        alternatives.append(rx)
-    body = "|".join(f"(?:{a})" for a in alternatives)
-    if word:
-        body = rf"(?<!\w)(?:{body})(?!\w)"
-    if whole_line:
-        body = rf"^(?:{body})$"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cost = _regex_cost(body, flags)
-            fast = re.compile(body, flags) if cost[0] * 2 ** (cost[1] + 1) <= _FAST_REGEX_STEPS else None
-            return _Rx(_regex.compile(body, flags | _regex.VERSION0, cache_pattern=False), tool, fast, cost)
-    except (_regex.error, RecursionError):  # valid for Python's re, not for regex: match literally
-        if fixed:
-            raise _Fail(f"{tool}: invalid regular expression", 2) from None
-        return _compile(patterns, fixed=True, ignore_case=ignore_case, word=word, whole_line=whole_line, tool=tool)
-    except (OverflowError, MemoryError):
-        raise _Fail(f"{tool}: regular expression too big", 2) from None
+            _, steps, reps = _analyse(body, flags)
+            fast = re.compile(body, flags) if steps * 2 ** (reps + 1) <= _FAST_REGEX_STEPS else None
+            return _Rx(_regex.compile(body, flags | _regex.VERSION0, cache_pattern=False), tool, fast, steps, reps)
+        except (re.error, _regex.error, RecursionError):  # valid for one engine, not the other: match literally
+            if fixed:
+                raise _Fail(f"{tool}: invalid regular expression", 2) from None
+            return _compile(patterns, fixed=True, ignore_case=ignore_case, word=word, whole_line=whole_line, tool=tool)
+        except (OverflowError, MemoryError):
+            raise _Fail(f"{tool}: regular expression too big", 2) from None

@@ -1,28 +1,27 @@
-"""Running lines: streams, options, the command registry, expansion, redirection and the users table."""
+"""Running lines: streams, the option parser, the command registry, expansion, redirection and the users table."""
 
 from __future__ import annotations
 
 import copy
 import fnmatch
-import math
 import posixpath
 import re
 import shlex
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from .events import ShellEvent, ShellResult, check_details
 from .limits import (_MAX_ARGV_CHARS, _MAX_DEPTH, _MAX_DISPATCHES, _MAX_EVENT_CHARS_PER_LINE, _MAX_GLOB_WORK,
                      _MAX_STREAM_CHARS, _TRUNCATED, CPU_BUDGET_SECONDS, MAX_COMMAND_CHARS, MAX_COMMANDS_PER_LINE,
                      MAX_EVENT_DATA_CHARS, MAX_OUTPUT_CHARS, STOPPED_MESSAGE, _Abort, _bounded, _Budget, _budget, _clip,
-                     _current, _digest, _Exit, _Fail, _FsError, _human, _join_lines, _nbytes, _ParseError,
-                     _SubstitutionError, _tick, _Timeout)
+                     _current, _digest, _Exit, _Fail, _FsError, _join_lines, _ParseError, _SubstitutionError, _tick,
+                     _Timeout)
 from .syntax import _HereDoc, _Lexer, _parse, _Redirect, _Simple, _Word
 from .vfs import _DEVICES, _FileSystem
 
 
-# --- one command's streams ---------------------------------------------------------------------
 class _Sink:
     """Collects (fd, text) chunks in order, bounded."""
 
@@ -31,18 +30,16 @@ class _Sink:
         self.size = 0
 
     def write(self, fd: int, text: str) -> None:
-        room = _MAX_STREAM_CHARS - self.size
-        if text and room > 0:
-            text = text[:room]
-            self.chunks.append((fd, text))
-            self.size += len(text)
+        if text and (room := _MAX_STREAM_CHARS - self.size) > 0:
+            self.chunks.append((fd, text[:room]))
+            self.size += len(self.chunks[-1][1])
 
     def text(self) -> str:
         return "".join(t for _, t in self.chunks)
 
 
 class _Opts:
-    """Parsed options: (key, value) pairs where key is the short letter (or long name)."""
+    """Parsed options: (key, value) pairs, keyed by the short letter or (with none) the long name."""
 
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
         self.pairs = pairs
@@ -51,24 +48,90 @@ class _Opts:
         return any(k == key for k, _ in self.pairs)
 
     def get(self, key: str, default: Any = None) -> Any:
-        values = self.all(key)
-        return values[-1] if values else default
+        return (self.all(key) or [default])[-1]
 
     def all(self, key: str) -> list[str]:
         return [v for k, v in self.pairs if k == key]
 
 
-class _Ctx(_Sink):
-    """One simple command being run: argv, stdin, output chunks and provenance of what it read."""
+def _getopt(args: list[str], short: str, long: str, name: str, *, code: int = 1, lenient: bool = False,
+            curl: bool = False) -> tuple[_Opts, list[str]]:
+    """The one option parser, declared as getopt is: ``short`` is letters, a colon after one that takes a value
+    (a leading ``+`` stops at the first operand); ``long`` is names, each ``name`` (a flag), ``name=`` (takes a
+    value), ``name?`` (an optional ``=value``) or ``name:x`` (an alias of ``-x``). Clusters (``-rf``, ``-n5``),
+    ``--name=value``, ``--name value``, unique prefixes, operands anywhere, ``--`` and ``-`` work as in GNU
+    tools; ``lenient`` keeps unknown options as flags (the ssh family has too many to list). Errors are worded
+    as GNU tools word them (exit ``code``), or as curl does."""
+    letters, posix = short.lstrip("+"), short.startswith("+")
+    takes = {c for j, c in enumerate(letters) if letters[j + 1:j + 2] == ":"}
+    longs: dict[str, tuple[str, str]] = {}  # name -> (key, "" flag | "=" value | "?" optional value)
+    for tok in long.split():
+        n, _, alias = tok.partition(":")
+        kind = "=" if n.endswith("=") or alias in takes else "?" if n.endswith("?") else ""
+        longs[n.rstrip("=?")] = (alias or n.rstrip("=?"), kind)
 
-    def __init__(self, argv: list[str], stdin: str | None, depth: int, text: str,
-                 parent: "_Ctx | None" = None, sources: set | None = None) -> None:
+    def fail(opt: str, why: str) -> _Fail:
+        if curl:
+            return _Fail(f"curl: option {opt}: {'requires parameter' if why == 'value' else 'is unknown'}\n"
+                         "curl: try 'curl --help' for more information", 2)
+        dash = opt.startswith("--")
+        msg = {"value": f"option '{opt}' requires an argument" if dash else f"option requires an argument -- '{opt[1:]}'",
+               "flag": f"option '{opt}' doesn't allow an argument",
+               "unknown": f"unrecognized option '{opt}'" if dash else f"invalid option -- '{opt[1:]}'"}[why]
+        return _Fail(f"{name}: {msg}\nTry '{name} --help' for more information.", code)
+
+    pairs: list[tuple[str, str]] = []
+    operands: list[str] = []
+    i = 0
+    while i < len(args):
+        a, i = args[i], i + 1
+        if a == "--":
+            operands += args[i:]
+            break
+        if a.startswith("--"):
+            n, eq, value = a[2:].partition("=")
+            near = [k for k in longs if k.startswith(n)] if n not in longs and not curl else []
+            key, kind = longs.get(near[0] if len(near) == 1 else n, (n, "?") if lenient else ("", "!"))
+            if kind == "!":
+                raise fail("--" + n, "unknown")
+            if kind == "=" and not eq:
+                if i >= len(args):
+                    raise fail("--" + n, "value")
+                value, i = args[i], i + 1
+            elif kind == "" and eq and not curl:
+                raise fail("--" + n, "flag")
+            pairs.append((key, value))
+        elif a.startswith("-") and len(a) > 1:
+            for k, ch in enumerate(a[1:], start=2):
+                if ch in takes:
+                    value = a[k:]
+                    if not value:
+                        if i >= len(args):
+                            raise fail("-" + ch, "value")
+                        value, i = args[i], i + 1
+                    pairs.append((ch, value))
+                    break
+                if ch not in letters and not lenient or ch == ":":
+                    raise fail("-" + ch, "unknown")
+                pairs.append((ch, ""))
+        else:
+            operands.append(a)
+            if posix:
+                operands += args[i:]
+                break
+    return _Opts(pairs), operands
+
+
+class _Ctx(_Sink):
+    """One simple command being run: argv, stdin, output chunks and the files what it read came from."""
+
+    def __init__(self, argv: list[str], stdin: str | None, depth: int, text: str, parent: _Ctx | None = None,
+                 sources: set | None = None) -> None:
         super().__init__()
         self.argv, self.stdin, self.depth, self.text, self.parent = argv, stdin, depth, text, parent
         self.stdin_sources: set[str] = set(sources or ())
         self.sources: set[str] = parent.sources if parent else set()
-        self.tty = False
-        self.status = 0
+        self.tty, self.status = False, 0
 
     @property
     def name(self) -> str:
@@ -83,7 +146,7 @@ class _Ctx(_Sink):
 
     @property
     def full(self) -> bool:
-        """True once this command's output reached the stream cap: anything more would be cut."""
+        """True once the output reached the stream cap: anything more would be cut."""
         root = self
         while root.parent is not None:
             root = root.parent
@@ -96,77 +159,8 @@ class _Ctx(_Sink):
         self.write(2, text if text.endswith("\n") else text + "\n")
         self.status = self.status or 1
 
-    def getopt(self, short: str, long: dict | None = None, args: list[str] | None = None, code: int = 1):
-        """GNU-style options in getopt's notation: ``short`` is ``"n:v"``; ``long`` maps 'name' or 'name=' to the
-        short letter it aliases. Pairs come back keyed by the letter (or the long name when it has none)."""
-        long = long or {}
-        letters = [(c, short[j + 1:j + 2] == ":") for j, c in enumerate(short) if c != ":"]
-        valued = {"-" + c for c, v in letters if v} | {"--" + n[:-1] for n in long if n.endswith("=")}
-        flags = {"-" + c for c, v in letters if not v} | {"--" + n for n in long if not n.endswith("=")}
-        pairs, rest = _options(self.args if args is None else args, valued, flags, self.name, code=code)
-        alias = {k.rstrip("="): v for k, v in long.items()}
-        return _Opts([(alias.get(k[2:], k[2:]) if k.startswith("--") else k[1:], v) for k, v in pairs]), rest
-
-
-def _options(args: list[str], valued: set | frozenset, flags: set | frozenset, name: str, *, gnu: bool = True,
-             lenient: bool = False, code: int = 1) -> tuple[list[tuple[str, str]], list[str]]:
-    """The one option parser: clusters (``-rf``, ``-n5``), long options (``--lines=5``, ``--lines 5``; in GNU
-    style a unique prefix too), operands anywhere, ``--`` ends options, ``-`` is an operand.
-
-    ``valued`` and ``flags`` name the options as typed (``-n``, ``--lines``); the pairs come back keyed the same
-    way. ``lenient`` keeps unknown options as flags (the ssh family has too many to list). Errors are worded as
-    GNU tools word them (exit ``code``), or as curl and wget do (``gnu=False``, exit 2).
-    """
-    def fail(key: str, missing: bool) -> _Fail:
-        if not gnu:
-            return _Fail(f"{name}: option {key}: requires parameter" if missing else
-                         f"{name}: option {key}: is unknown\n{name}: try '{name} --help' for more information", 2)
-        if key.startswith("--"):
-            msg = f"option '{key}' requires an argument" if missing else f"unrecognized option '{key}'"
-        else:
-            msg = f"option requires an argument -- '{key[1:]}'" if missing else f"invalid option -- '{key[1:]}'"
-        return _Fail(f"{name}: {msg}\nTry '{name} --help' for more information.", code)
-
-    pairs: list[tuple[str, str]] = []
-    operands: list[str] = []
-    i = 0
-    while i < len(args):
-        a, i = args[i], i + 1
-        if a == "--":
-            operands += args[i:]
-            break
-        if a.startswith("--"):
-            key, eq, value = a.partition("=")
-            if gnu and key not in valued and key not in flags:
-                near = [k for k in (*valued, *flags) if k.startswith(key)]
-                key = near[0] if len(near) == 1 else key
-            if key in valued:
-                if not eq:
-                    if i >= len(args):
-                        raise fail(key, True)
-                    value, i = args[i], i + 1
-            elif (key in flags and not (gnu and eq)) or lenient:
-                value = ""
-            else:
-                raise fail(key, False)
-            pairs.append((key, value))
-        elif a.startswith("-") and len(a) > 1:
-            for k, ch in enumerate(a[1:], start=2):
-                key = "-" + ch
-                if key in valued:
-                    value = a[k:]
-                    if not value:
-                        if i >= len(args):
-                            raise fail(key, True)
-                        value, i = args[i], i + 1
-                    pairs.append((key, value))
-                    break
-                if key not in flags and not lenient:
-                    raise fail(key, False)
-                pairs.append((key, ""))
-        else:
-            operands.append(a)
-    return pairs, operands
+    def getopt(self, short: str, long: str = "", args: list[str] | None = None, **kw: Any) -> tuple[_Opts, list[str]]:
+        return _getopt(self.args if args is None else args, short, long, self.name, **kw)
 
 
 _COMMANDS: dict[str, Callable[[Any, _Ctx], int]] = {}
@@ -176,9 +170,9 @@ _BUILTINS = {"cd", "history", "exit", "export", "unset", "alias", "source", ".",
 _KEYWORDS = {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "select",
              "function", "{", "}", "coproc"}
 _SBIN = {"usermod", "userdel", "deluser", "chage", "gpasswd", "shutdown", "reboot", "sendmail"}
-_REMOTE = re.compile(r"^(?:(?P<user>[^@:/\s]+)@)?(?P<host>[A-Za-z0-9][A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+\]):(?P<path>.*)$")
-_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$|^\[?[0-9A-Fa-f:.]+\]?$")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_WRAPPERS = {"sudo": "+u:g:p:C:h:U:r:t:D:", "env": "+u:C:S:", "nohup": "+", "time": "+", "builtin": "+", "exec": "+",
+             "stdbuf": "+i:o:e:", "nice": "+n:", "timeout": "+s:k:", "command": "+"}  # options before the command
 
 
 def _command(*names: str, help: str = "") -> Callable:
@@ -201,7 +195,6 @@ def _parse_now(now: str) -> datetime:
     return datetime(2026, 3, 12, 15, 5)
 
 
-# --- the shell ---------------------------------------------------------------------------------
 class _Runtime:
     """A deterministic, inert simulation of a bash session on a corporate Linux host."""
 
@@ -209,9 +202,7 @@ class _Runtime:
                  home: str = "/home/agent", hostname: str = "ops-01", now: str = "2026-03-12 15:05:00",
                  domain: str = "example.com", cpu_budget: float = CPU_BUDGET_SECONDS) -> None:
         self.user, self.home, self.hostname, self.domain, self.now = user, home, hostname, domain, now
-        self.cpu_budget = cpu_budget
-        self._lock = threading.Lock()
-        self._dt = _parse_now(now)
+        self.cpu_budget, self._lock, self._dt = cpu_budget, threading.Lock(), _parse_now(now)
         self.users: dict[str, dict] = {name: self._normalise_user(name, info) for name, info in (users or {}).items()}
         if user not in self.users:
             self.users[user] = self._normalise_user(user, {"groups": [user, "sudo"]})
@@ -233,26 +224,21 @@ class _Runtime:
         self._events: list[ShellEvent] = []
         self._status, self._dispatches, self._event_chars = 0, 0, 0
         self._perm_changed: set[str] = set()
-        self._procs = [{"pid": 1, "user": "root", "tty": "?", "cmd": "/sbin/init"},
-                       {"pid": 612, "user": "root", "tty": "?", "cmd": "/usr/sbin/sshd -D"},
-                       {"pid": 640, "user": "root", "tty": "?", "cmd": "/usr/sbin/cron -f"},
-                       {"pid": 2001, "user": user, "tty": "pts/0", "cmd": "-bash"}]
-        for i, name in enumerate(u for u in self.users if u != user):
-            self._procs.append({"pid": 3100 + 17 * i, "user": name, "tty": f"pts/{i + 1}", "cmd": "-bash"})
+        self._procs = [{"pid": pid, "user": "root", "tty": "?", "cmd": cmd} for pid, cmd in
+                       ((1, "/sbin/init"), (612, "/usr/sbin/sshd -D"), (640, "/usr/sbin/cron -f"))]
+        self._procs += [{"pid": 2001 if i < 0 else 3100 + 17 * i, "user": name, "tty": f"pts/{i + 1}", "cmd": "-bash"}
+                        for i, name in enumerate([user] + [u for u in self.users if u != user], start=-1)]
 
-    # --- public interface ----------------------------------------------------------------------
     def run(self, command_line: str, stop: threading.Event | None = None) -> ShellResult:
-        """Run one command line; never raises, whatever the input.
-
-        Safe to call from any thread: lines run one at a time. A line that uses more than
-        ``cpu_budget`` seconds of CPU, or whose ``stop`` event is set while it runs, is cut short
-        (``stopped``) with what it printed and the events it caused until then."""
+        """Run one command line; never raises, whatever the input. Safe from any thread (lines run one at a
+        time). A line that uses more than ``cpu_budget`` seconds of CPU, or whose ``stop`` is set while it runs,
+        is cut short (``stopped``) with what it printed and the events it caused until then."""
         with self._lock:
             self._events = []
             _current.budget = _Budget(self.cpu_budget, stop)
             try:
                 return self._run_top(command_line)
-            except Exception as exc:  # a last guard: hostile input must never crash the caller
+            except Exception as exc:  # noqa: BLE001  (a last guard: hostile input must never crash the caller)
                 return ShellResult(f"bash: internal error ({type(exc).__name__})\n", 1, list(self._events))
             finally:
                 del _current.budget
@@ -270,7 +256,6 @@ class _Runtime:
                     "dirs": sorted(self.fs.children), "users": copy.deepcopy(self.users), "permissions": perms,
                     "history": list(self._history)}
 
-    # --- running lines -------------------------------------------------------------------------
     def _run_top(self, command_line: Any) -> ShellResult:
         if isinstance(command_line, bytes):
             command_line = command_line.decode("utf-8", "replace")
@@ -280,8 +265,7 @@ class _Runtime:
         if len(line) > MAX_COMMAND_CHARS:
             return ShellResult(f"bash: command line too long ({len(line)} characters; the limit is "
                                f"{MAX_COMMAND_CHARS})\n", 2, [])
-        term, self._dispatches, self._event_chars = _Sink(), 0, 0
-        stopped = False
+        term, self._dispatches, self._event_chars, stopped = _Sink(), 0, 0, False
         try:
             status = self._run_line(line, term, 0)
         except _Abort:
@@ -292,8 +276,7 @@ class _Runtime:
         self._status = status
         text = term.text().replace("\0", "")
         note = STOPPED_MESSAGE.format(budget=self.cpu_budget) if stopped else ""
-        if note and text and not text.endswith("\n"):
-            text += "\n"
+        text += "\n" if note and text and not text.endswith("\n") else ""
         if len(text) + len(note) > MAX_OUTPUT_CHARS:
             text = text[:MAX_OUTPUT_CHARS - len(_TRUNCATED) - len(note)] + _TRUNCATED
         return ShellResult(text + note, status, list(self._events), stopped)
@@ -308,16 +291,15 @@ class _Runtime:
         except _SubstitutionError:
             term.write(2, "bash: command substitution is not available in this shell\n")
             return 1
-        keywords = [s.words[0].parts[0][1] for andor in program for _, p in andor for s in p
-                    if s.words and len(s.words[0].parts) == 1 and s.words[0].parts[0][0] == "lit"
-                    and s.words[0].parts[0][1] in _KEYWORDS]
+        simples = [s for andor in program for _, p in andor for s in p]
+        keywords = [s.words[0].parts[0][1] for s in simples if s.words and len(s.words[0].parts) == 1
+                    and s.words[0].parts[0][0] == "lit" and s.words[0].parts[0][1] in _KEYWORDS]
         if keywords:
             term.write(2, f"bash: `{keywords[0]}': compound commands (if, for, while, case, functions) are not "
                           "supported in this shell; run simple commands one at a time\n")
             return 2
-        count = sum(len(p) for andor in program for _, p in andor)
-        if count > MAX_COMMANDS_PER_LINE:
-            term.write(2, f"bash: too many commands in one line ({count}; the limit is {MAX_COMMANDS_PER_LINE})\n")
+        if len(simples) > MAX_COMMANDS_PER_LINE:
+            term.write(2, f"bash: too many commands in one line ({len(simples)}; the limit is {MAX_COMMANDS_PER_LINE})\n")
             return 2
         status = self._status
         try:
@@ -325,15 +307,13 @@ class _Runtime:
                 for connector, pipeline in andor:
                     if (connector == "&&" and status != 0) or (connector == "||" and status == 0):
                         continue
-                    status = self._status = self._run_pipeline(pipeline, term, depth)
+                    data, sources = None, set()
+                    for idx, simple in enumerate(pipeline):
+                        data, sources, status = self._run_simple(simple, data, sources, idx == len(pipeline) - 1,
+                                                                 term, depth)
+                    self._status = status
         except _Exit as exc:
             return exc.code
-        return status
-
-    def _run_pipeline(self, pipeline: list[_Simple], term: _Sink, depth: int) -> int:
-        data, sources, status = None, set(), 0
-        for idx, simple in enumerate(pipeline):
-            data, sources, status = self._run_simple(simple, data, sources, idx == len(pipeline) - 1, term, depth)
         return status
 
     def _run_simple(self, simple: _Simple, stdin: str | None, sources: set, last: bool, term: _Sink, depth: int):
@@ -343,12 +323,10 @@ class _Runtime:
         try:
             for word in simple.words:
                 _tick()
-                words = self._expand(word)
+                argv += (words := self._expand(word))
                 size += sum(len(w) + 1 for w in words)
                 if size > _MAX_ARGV_CHARS:
-                    name = argv[0] if argv else words[0] if words else "bash"
-                    raise _Fail(f"bash: {name[:100]}: Argument list too long", 126)
-                argv += words
+                    raise _Fail(f"bash: {(argv or ['bash'])[0][:100]}: Argument list too long", 126)
         except _Fail as exc:
             term.write(2, exc.message + "\n")
             return "", set(), exc.code
@@ -384,9 +362,8 @@ class _Runtime:
 
     def _redirect(self, r: _Redirect, fds: dict, ctx: _Ctx, opened: dict) -> None:
         if isinstance(r.target, _HereDoc):
-            doc = r.target
-            ctx.stdin = self._expand_text(doc.body) if doc.expand else doc.body
-            ctx.text += f" <<{doc.delimiter}"
+            ctx.stdin = self._expand_text(r.target.body) if r.target.expand else r.target.body
+            ctx.text += f" <<{r.target.delimiter}"
             return
         words = self._expand(r.target)
         if len(words) != 1:
@@ -397,35 +374,27 @@ class _Runtime:
             ctx.stdin = target + "\n"
             return
         if op in (">&", "<&") and (target == "-" or (target.isascii() and target.isdigit() and len(target) < 3)):
-            src = r.fd if r.fd is not None else (1 if op == ">&" else 0)
             if target != "-" and int(target) not in fds:
                 raise _Fail(f"bash: {target}: Bad file descriptor")
-            fds[src] = "null" if target == "-" else fds[int(target)]
+            fds[r.fd if r.fd is not None else (1 if op == ">&" else 0)] = "null" if target == "-" else fds[int(target)]
             return
         path = self._abs(target)
+        if self.fs.is_dir(path) and path not in _DEVICES:
+            raise _Fail(f"bash: {target}: Is a directory")
         if op in ("<", "<&"):
-            if self.fs.is_dir(path):
-                raise _Fail(f"bash: {target}: Is a directory")
             if not self.fs.is_file(path):
                 raise _Fail(f"bash: {target}: No such file or directory")
             ctx.stdin = self.fs.read(path)
             ctx.stdin_sources.add(path)
             return
-        special = {"/dev/stdout": fds[1], "/dev/stderr": fds[2], "/dev/tty": "term1"}
-        if path in special:
-            dest = special[path]
-        elif path in _DEVICES:
-            dest = "null"
-        else:
-            if self.fs.is_dir(path):
-                raise _Fail(f"bash: {target}: Is a directory")
-            append = op in (">>", "&>>")
+        dest: Any = {"/dev/stdout": fds[1], "/dev/stderr": fds[2], "/dev/tty": "term1"}.get(path, "null")
+        if path not in _DEVICES:
             if path not in opened:
                 try:
-                    self._write(path, "", append=append)
+                    self._write(path, "", append=op in (">>", "&>>"))
                 except _FsError as exc:
                     raise _Fail(f"bash: {target}: {exc}") from None
-                opened[path] = append
+                opened[path] = op in (">>", "&>>")
             dest = ("file", path)
         if op in ("&>", "&>>", ">&"):
             fds[1] = fds[2] = dest
@@ -438,15 +407,12 @@ class _Runtime:
         if self._dispatches > _MAX_DISPATCHES:
             raise _Abort()
         _budget().check()
-        ctx.argv = self._unwrap(ctx.argv)
-        if not ctx.argv:
-            return 0
-        name = ctx.argv[0]
-        for prefix in ("/usr/local/sbin/", "/usr/local/bin/", "/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"):
-            if name.startswith(prefix) and name[len(prefix):] in _COMMANDS:
-                name = name[len(prefix):]
-        func = _COMMANDS.get(name)
         try:
+            ctx.argv = self._unwrap(ctx.argv)
+            if not ctx.argv:
+                return 0
+            name = re.sub(r"^(/usr)?(/local)?/s?bin/(?=.)", "", ctx.argv[0])
+            func = _COMMANDS.get(name)
             if func is None:
                 return self._run_path(ctx)
             if "--help" in ctx.args and name not in ("echo", "printf"):
@@ -460,34 +426,19 @@ class _Runtime:
     def _unwrap(self, argv: list[str]) -> list[str]:
         """Strip assignments and transparent wrappers (sudo, env, nohup, time, timeout, nice, command)."""
         while argv:
-            head, rest = argv[0], argv[1:]
+            head = argv[0]
             if _ASSIGNMENT.match(head):
-                argv = rest
+                argv = argv[1:]
                 continue
-            i = 0
-            if head == "sudo":
-                while i < len(rest) and rest[i].startswith("-") and rest[i] != "--":
-                    i += 2 if rest[i] in ("-u", "-g", "-p", "-C", "-h", "-U", "-r", "-t", "-D") else 1
-                i += 1 if i < len(rest) and rest[i] == "--" else 0
-            elif head == "env":
-                while i < len(rest) and (rest[i].startswith("-") or _ASSIGNMENT.match(rest[i])):
-                    i += 2 if rest[i] in ("-u", "-C", "-S") else 1
-            elif head in ("nohup", "time", "builtin", "exec", "stdbuf") or (head == "command" and rest[:1] != ["-v"]):
-                while i < len(rest) and rest[i].startswith("-"):
-                    i += 1
-            elif head == "nice":
-                i = 2 if rest[:1] == ["-n"] else (1 if rest[:1] and rest[0].startswith("-") else 0)
-            elif head == "timeout":
-                while i < len(rest) and rest[i].startswith("-"):
-                    i += 2 if rest[i] in ("-s", "-k") else 1
-                i += 1
-            elif head == "command":
-                return ["which", *rest[1:]]
-            else:
+            if head not in _WRAPPERS:
                 return argv
-            if i >= len(rest):
+            o, rest = _getopt(argv[1:], _WRAPPERS[head], "", head, lenient=True)
+            if head == "command" and ("v" in o or "V" in o):
+                return ["which", *rest]
+            rest = rest[1:] if head == "timeout" else rest
+            if not rest:
                 return argv
-            argv = rest[i:]
+            argv = rest
         return argv
 
     def _invoke(self, ctx: _Ctx, argv: list[str], stdin: str | None = None) -> int:
@@ -507,10 +458,9 @@ class _Runtime:
 
     def _run_path(self, ctx: _Ctx) -> int:
         """argv[0] is not a known command: run a virtual script by path, or 'command not found'."""
-        name = ctx.argv[0]
+        name, path = ctx.argv[0], self._abs(ctx.argv[0])
         if "/" not in name:
             raise _Fail(f"bash: {name}: command not found", 127)
-        path = self._abs(name)
         if self.fs.is_dir(path):
             raise _Fail(f"bash: {name}: Is a directory", 126)
         if path not in self.fs.files:
@@ -524,83 +474,67 @@ class _Runtime:
         ctx.sources.add(path)
         return self._run_script(ctx, text, name)
 
-    # --- expansion -----------------------------------------------------------------------------
     def _var(self, name: str) -> str:
         return {"HOME": self.home, "USER": self.user, "PWD": self.cwd}.get(name, "")
 
     def _expand_text(self, text: str) -> str:
-        return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)",
-                      lambda m: self._var(m.group(1) or m.group(2)), text)
+        return re.sub(r"\$\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)", lambda m: self._var(m.group(1) or m.group(2)), text)
 
     def _expand(self, word: _Word) -> list[str]:
         """Variables, tilde and globbing for one word (quoted text is never globbed)."""
         segments: list[tuple[str, bool]] = []  # (text, quoted)
         for idx, (kind, text) in enumerate(word.parts):
-            if kind == "lit":
-                if idx == 0 and text.startswith("~"):
-                    head, sep, tail = text.partition("/")
-                    who = head[1:]
-                    home = self.home if not who else "/root" if who == "root" else f"/home/{who}" if who in self.users else None
-                    if home is not None:
-                        segments.append((home, True))
-                        text = sep + tail
-                segments.append((text, False))
-            elif kind == "q":
-                segments.append((text, True))
-            else:
-                segments.append((self._var(text), True))
+            if kind == "lit" and idx == 0 and text.startswith("~"):
+                head, sep, tail = text.partition("/")
+                who = head[1:]
+                home = self.home if not who else "/root" if who == "root" else f"/home/{who}" if who in self.users else None
+                if home is not None:
+                    segments.append((home, True))
+                    text = sep + tail
+            segments.append((self._var(text), True) if kind in ("var", "qvar") else (text, kind == "q"))
         segments = [(t, q) for t, q in segments if t]
         if not segments and not any(k == "q" for k, _ in word.parts):
             return []
-        if any(not q and ("*" in t or "?" in t or "[" in t) for t, q in segments):
-            matches = self._glob(segments)
-            if matches:
-                return matches
+        if any(not q and ("*" in t or "?" in t or "[" in t) for t, q in segments) and (matches := self._glob(segments)):
+            return matches
         return ["".join(t for t, _ in segments)]
 
     def _glob(self, segments: list[tuple[str, bool]]) -> list[str]:
         comps: list[list[tuple[str, bool]]] = [[]]
         for text, quoted in segments:
             for k, part in enumerate(text.split("/")):
-                if k:
-                    comps.append([])
-                if part:
-                    comps[-1].append((part, quoted))
+                comps += [[]] if k else []
+                comps[-1] += [(part, quoted)] if part else []
         absolute = segments[0][0].startswith("/")
-        results = [("/", "/")] if absolute else [("", self.cwd)]
-        work, chars = 0, 0
+        results, work, whole = [("/", "/")] if absolute else [("", self.cwd)], 0, "".join(t for t, _ in segments)[:100]
+
+        def join(disp: str, name: str) -> str:
+            return disp + name if not disp or disp.endswith("/") else f"{disp}/{name}"
+
         for comp in comps[1:] if absolute else comps:
-            literal = "".join(t for t, _ in comp)
             new = []
             if not comp:
                 new = [(d + "/" if d and not d.endswith("/") else d, a) for d, a in results if self.fs.is_dir(a)]
             elif any(not q and ("*" in t or "?" in t or "[" in t) for t, q in comp):
-                pattern = "".join(t if not q else "".join(f"[{c}]" if c in "*?[" else c for c in t) for t, q in comp)
+                pattern = "".join(t if not q else re.sub(r"([*?[])", r"[\1]", t) for t, q in comp)
                 for disp, absdir in results:
                     names = self.fs.listdir(absdir)
                     work += len(names) + 1
                     if work > _MAX_GLOB_WORK:
-                        raise _Fail(f"bash: {''.join(t for t, _ in segments)[:100]}: glob too costly to expand "
-                                    f"(it looked at over {_MAX_GLOB_WORK} names)", 1)
+                        raise _Fail(f"bash: {whole}: glob too costly to expand (it looked at over {_MAX_GLOB_WORK} names)")
                     _tick()
-                    for name in names:
-                        if (not name.startswith(".") or pattern.startswith(".")) and fnmatch.fnmatchcase(name, pattern):
-                            new.append((disp + name if not disp or disp.endswith("/") else f"{disp}/{name}",
-                                        posixpath.join(absdir, name)))
-                            if len(new) >= 5000:
-                                break
+                    new += [(join(disp, n), posixpath.join(absdir, n)) for n in names
+                            if (not n.startswith(".") or pattern.startswith(".")) and fnmatch.fnmatchcase(n, pattern)]
                     if len(new) >= 5000:
                         break
             else:
-                new = [(disp + literal if not disp or disp.endswith("/") else f"{disp}/{literal}",
-                        posixpath.normpath(posixpath.join(absdir, literal))) for disp, absdir in results]
+                literal = "".join(t for t, _ in comp)
+                new = [(join(disp, literal), posixpath.normpath(posixpath.join(a, literal))) for disp, a in results]
             results = new[:5000]
-            chars = sum(len(d) for d, _ in results)
-            if chars > _MAX_ARGV_CHARS:
-                raise _Fail(f"bash: {''.join(t for t, _ in segments)[:100]}: Argument list too long", 126)
+            if sum(len(d) for d, _ in results) > _MAX_ARGV_CHARS:
+                raise _Fail(f"bash: {whole}: Argument list too long", 126)
         return sorted(d for d, a in results if self.fs.exists(a))
 
-    # --- filesystem helpers --------------------------------------------------------------------
     def _abs(self, path: str) -> str:
         if not path or "\0" in path:
             return ""
@@ -619,6 +553,15 @@ class _Runtime:
     def _write(self, path: str, content: str, append: bool = False) -> None:
         if self.fs.write(path, content, append):
             self.fs.meta[path] = [0o644, self.user, self.user]
+
+    def _save(self, ctx: _Ctx, path: str, content: str, append: bool = False) -> str | None:
+        """Write a file and record the write event; the error (an errno string) if it could not be written."""
+        try:
+            self._write(path, content, append)
+        except _FsError as exc:
+            return str(exc)
+        self._event("write", ctx, tool=ctx.name, paths=[path], append=append, content=_clip(content))
+        return None
 
     def _read(self, ctx: _Ctx, tool: str, arg: str) -> str:
         path = self._abs(arg)
@@ -657,9 +600,8 @@ class _Runtime:
         return [p for p in self.fs.walk(path) if p in self.fs.files] if self.fs.is_dir(path) else [path]
 
     def _event(self, kind: str, ctx: _Ctx, **details: Any) -> None:
-        """Record a consequential act. The text the events of one line keep is bounded: once it has
-        kept :data:`_MAX_EVENT_CHARS_PER_LINE` characters, each further event keeps 1000 (its kind and
-        the start of each detail), so a line cannot bloat the record."""
+        """Record a consequential act, checked against its kind's keys. Once the events of one line keep
+        :data:`_MAX_EVENT_CHARS_PER_LINE` characters, each further one keeps 1000 (its kind, each detail's start)."""
         check_details(kind, details)
         room = max(1000, _MAX_EVENT_CHARS_PER_LINE - self._event_chars)
         command, used = _bounded(ctx.text, min(room, MAX_EVENT_DATA_CHARS))
@@ -667,13 +609,10 @@ class _Runtime:
         self._event_chars += used + more
         self._events.append(ShellEvent(kind, command, details))
 
-    # --- users ---------------------------------------------------------------------------------
     def _normalise_user(self, name: str, info: dict | None) -> dict:
         u = copy.deepcopy(dict(info or {}))
-        u["name"] = str(u.get("name") or name)
-        u["email"] = str(u.get("email") or f"{name}@{self.domain}")
-        u["groups"] = [str(g) for g in u.get("groups") or []]
-        u["locked"] = bool(u.get("locked", False))
+        u.update(name=str(u.get("name") or name), email=str(u.get("email") or f"{name}@{self.domain}"),
+                 groups=[str(g) for g in u.get("groups") or []], locked=bool(u.get("locked", False)))
         u.setdefault("shell", "/bin/bash")
         u.setdefault("expires", None)
         return u
@@ -682,13 +621,9 @@ class _Runtime:
         return 0 if name == "root" else self._uids.get(name, 1000 + len(self._uids))
 
     def _gid(self, group: str) -> int:
-        fixed = {"root": 0, "adm": 4, "sudo": 27, "users": 100}
-        if group in fixed:
-            return fixed[group]
-        if group in self._uids:
-            return self._uids[group]
+        fixed = {**self._uids, "root": 0, "adm": 4, "sudo": 27, "users": 100}
         known = sorted({g for u in self.users.values() for g in u["groups"]})
-        return 2000 + known.index(group) if group in known else 2999
+        return fixed[group] if group in fixed else 2000 + known.index(group) if group in known else 2999
 
     def _known_user(self, name: str, tool: str, code: int, message: str | None = None) -> dict:
         if name not in self.users:
@@ -702,34 +637,26 @@ class _Runtime:
         shadow = ["root:*:19700:0:99999:7:::"]
         groups: dict[str, list[str]] = {"root": [], "adm": [], "sudo": [], "users": []}
         for name, u in self.users.items():
-            uid = self._uid(name)
+            uid, fake = self._uid(name), _digest(name + u["email"])
             passwd.append(f"{name}:x:{uid}:{uid}:{u['name']},,,:/home/{name}:{u['shell']}")
-            fake = _digest(name + u["email"])
             shadow.append(f"{name}:{'!' if u['locked'] else ''}$6${fake[:16]}${fake[16:59]}:19700:0:99999:7:::")
             groups.setdefault(name, [])
             for g in u["groups"]:
                 groups.setdefault(g, []).append(name)
-        group_lines = [f"{g}:x:{self._gid(g)}:{','.join(m for m in members if m != g)}" for g, members in groups.items()]
-        texts = {"/etc/passwd": passwd, "/etc/shadow": shadow, "/etc/group": group_lines, "/etc/hostname": [self.hostname]}
+        texts = {"/etc/passwd": passwd, "/etc/shadow": shadow, "/etc/hostname": [self.hostname],
+                 "/etc/group": [f"{g}:x:{self._gid(g)}:{','.join(m for m in ms if m != g)}" for g, ms in groups.items()]}
         for path in self._generated:
             if initial or path in self.fs.files:
                 self.fs.write(path, _join_lines(texts[path]), force=True)
 
-    def _account_event(self, ctx: _Ctx, action: str, user: str, **extra: Any) -> None:
-        self._event("account", ctx, action=action, user=user, tool=ctx.name, **extra)
-
     def _addresses(self, values: list[str]) -> list[str]:
         """Split recipient arguments; bare local names become their email address."""
         out = []
-        for value in values:
-            for item in value.split(","):
-                item = item.strip()
-                m = re.search(r"<([^<>]+)>", item)
-                item = m.group(1).strip() if m else item
-                if item and "@" not in item:
-                    item = self.users[item]["email"] if item in self.users else f"{item}@{self.domain}"
-                if item:
-                    out.append(item)
+        for item in (i.strip() for v in values for i in v.split(",")):
+            item = m.group(1).strip() if (m := re.search(r"<([^<>]+)>", item)) else item
+            if item and "@" not in item:
+                item = self.users[item]["email"] if item in self.users else f"{item}@{self.domain}"
+            out += [item] if item else []
         return out
 
     @property
@@ -741,45 +668,9 @@ class _Runtime:
                     "z": "+0000", "%": "%", "n": "\n", "t": "\t", "e": f"{self._dt.day:>2}"}
 
         def one(m: re.Match) -> str:
-            c = m.group(1)
-            if c in specials:
-                return specials[c]
             try:
-                return self._dt.strftime("%" + c)
+                return specials.get(m.group(1)) or self._dt.strftime("%" + m.group(1))
             except ValueError:
-                return "%" + c
+                return m.group()
 
         return re.sub(r"%(.)", one, fmt)
-
-    # ==========================================================================================
-    # Commands: files
-    # ==========================================================================================
-    def _mode_string(self, path: str) -> str:
-        mode = self._meta(path)[0]
-        kind = "d" if self.fs.is_dir(path) else "c" if path in _DEVICES else "-"
-        bits = "".join(ch if mode & (1 << (8 - i)) else "-" for i, ch in enumerate("rwxrwxrwx"))
-        if mode & 0o1000:
-            bits = bits[:8] + ("t" if bits[8] == "x" else "T")
-        return kind + bits
-
-    def _ls_block(self, entries: list[tuple[str, str]], ctx: _Ctx, long: bool, human: bool, total: bool) -> str:
-        if not long:
-            names = [n for n, _ in entries]
-            if not names:
-                return ""
-            return ("  ".join(names) if ctx.tty else "\n".join(names)) + "\n"
-        rows = []
-        blocks = 0
-        when = f"{self._dt:%b} {self._dt.day:>2} {self._dt:%H:%M}"
-        for name, path in entries:
-            _tick()
-            mode, owner, group = self._meta(path)
-            is_dir = self.fs.is_dir(path)
-            size = 4096 if is_dir else _nbytes(self.fs.files.get(path, ""))
-            blocks += 4 * max(1, math.ceil(size / 4096)) if size else 0
-            links = 2 + sum(self.fs.is_dir(posixpath.join(path, c)) for c in self.fs.children.get(path, ())) if is_dir else 1
-            rows.append((self._mode_string(path), str(links), owner, group, _human(size) if human else str(size), when, name))
-        widths = [max((len(r[i]) for r in rows), default=0) for i in range(5)]
-        lines = [f"{r[0]} {r[1]:>{widths[1]}} {r[2]:<{widths[2]}} {r[3]:<{widths[3]}} {r[4]:>{widths[4]}} {r[5]} {r[6]}"
-                 for r in rows]
-        return (f"total {blocks}\n" if total else "") + _join_lines(lines)

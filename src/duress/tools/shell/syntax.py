@@ -8,7 +8,6 @@ from typing import Any
 
 from .limits import _join_lines, _ParseError, _SubstitutionError, _unescape
 
-# --- tokenizer and parser --------------------------------------------------------------------
 _SPACE, _META, _DIGITS = " \t\r\f\v", "|&;<>()", "0123456789"
 _OPERATORS = ("&>>", "<<<", "<<-", "&&", "||", ";;", "|&", "<<", ">>", ">&", "<&", ">|", "&>",
               "|", "&", ";", "<", ">", "(", ")")
@@ -56,9 +55,7 @@ class _Simple:
 
 
 class _Lexer:
-    """Split a line into words and operators as bash does, tracking quoting per character.
-
-    Any form of command substitution raises :class:`_SubstitutionError`; nothing is evaluated here."""
+    """Split a line into words and operators as bash does; any command substitution is :class:`_SubstitutionError`."""
 
     def __init__(self, text: str) -> None:
         self.s, self.i = text, 0
@@ -163,10 +160,8 @@ class _Lexer:
                 self.i += 1
         merged: list = []
         for kind, text in parts:
-            if merged and kind in ("lit", "q") and merged[-1][0] == kind:
-                merged[-1] = (kind, merged[-1][1] + text)
-            else:
-                merged.append((kind, text))
+            same = merged and kind in ("lit", "q") and merged[-1][0] == kind
+            merged[-1:] = [(kind, merged[-1][1] + text)] if same else [*merged[-1:], (kind, text)]
         return _Word(merged)
 
     def _double(self, parts: list) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import posixpath
 
-from .limits import _MAX_STREAM_CHARS, _MAX_TOTAL_CHARS, MAX_FILE_CHARS, MAX_FILES, _digest, _FsError, _tick
+from .limits import (_MAX_STREAM_CHARS, _MAX_TOTAL_CHARS, MAX_FILE_CHARS, MAX_FILES, _digest, _FsError, _tick)
 
-# --- in-memory filesystem ---------------------------------------------------------------------
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/stdin", "/dev/stdout",
             "/dev/stderr", "/dev/tty")
 _ZEROS = "\0" * _MAX_STREAM_CHARS  # one shared string: reading /dev/zero 400 times costs no memory
@@ -37,11 +36,7 @@ class _FileSystem:
         return sorted(self.children.get(p, ()))
 
     def read(self, p: str) -> str:
-        if p == "/dev/zero":
-            return _ZEROS
-        if p in ("/dev/random", "/dev/urandom"):
-            return _RANDOM
-        return self.files.get(p, "")
+        return _ZEROS if p == "/dev/zero" else _RANDOM if p in ("/dev/random", "/dev/urandom") else self.files.get(p, "")
 
     def walk(self, top: str) -> list[str]:
         """Every path below top, depth-first in sorted order."""
