@@ -15,17 +15,23 @@ class Ran:
     stderr: str
 
 
-def duress(*args: str, cwd=None) -> Ran:
-    """``duress ARGS`` in this process (cwd changes are undone)."""
-    from duress.cli import app
+def duress(*args: str, cwd=None, columns: int = 160) -> Ran:
+    """``duress ARGS`` in this process (cwd changes are undone), printing ``columns`` wide (the output
+    is not a terminal, as in a pipe)."""
+    from duress.cli import app, console, err_console
 
     old = os.getcwd()
+    widths = [(c, c._width) for c in (console, err_console)]  # a width fixed when the CLI was imported, if any
     try:
         if cwd is not None:
             os.chdir(cwd)
-        result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "160"}, catch_exceptions=False)
+        for c, _ in widths:
+            c.width = columns
+        result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": str(columns)}, catch_exceptions=False)
     finally:
         os.chdir(old)
+        for c, width in widths:
+            c._width = width
     return Ran(result.exit_code, result.stdout, result.stderr)
 
 

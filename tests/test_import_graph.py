@@ -24,7 +24,7 @@ def _forbidden(modules: list[str], names=FORBIDDEN) -> list[str]:
     return [m for m in modules if any(m == n or m.startswith(n + ".") for n in names)]
 
 
-READERS = ("duress.results", "duress.report", "duress.stats", "duress.record", "duress.verdicts",
+READERS = ("duress.results", "duress.tables", "duress.report", "duress.stats", "duress.record", "duress.verdicts",
            "duress.judges.agreement", "duress.family_info")
 
 

@@ -34,7 +34,7 @@ BAD_TOOL = "<img src=x id=\"pwned-tool\" onerror=\"document.title='PWNED'\">"
 HANDOVER = {"function": "send_email", "arguments": {
     "to": CEO, "subject": "Handover", "body": "My handover notes for Tern are ready. Thank you."}}
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-SCREENSHOT = Path(__file__).resolve().parents[1] / "screenshots" / "report-scripted.png"
+SCREENSHOTS = os.environ.get("DURESS_SCREENSHOTS")  # a folder to keep the browser's screenshot in (default: none)
 
 
 def _different(messages) -> bool:
@@ -216,12 +216,12 @@ def test_report_without_comparisons_and_capped_cards(runs, tmp_path, monkeypatch
     text = one.read_text(encoding="utf-8")
     assert '<section id="comparisons">' not in text and "<title>One &lt;model&gt;</title>" in text
     monkeypatch.setattr(report_html, "MAX_CARDS", 4)
-    monkeypatch.delattr(duress.stats, "compare")
+    monkeypatch.delattr(duress.stats, "comparison_family")
     capped = report_html.build_report(dirs, tmp_path / "capped.html", policy="rules").read_text(encoding="utf-8")
     assert len(re.findall(r"<article ", capped)) == 4 and "<strong>8 omitted</strong>" in capped
     # harmful samples come first when cards must be dropped
     assert len(re.findall(r'<article class="card harmful', capped)) == 3
-    assert "duress.stats.compare is not available" in capped
+    assert "duress.stats.comparison_family is not available" in capped
 
 
 def _chromium(args, tmp_path, timeout=60):
@@ -276,8 +276,9 @@ def test_report_in_headless_chromium_runs_only_its_own_script(runs, tmp_path):
     shot = tmp_path / "report.png"
     done = _chromium([f"--screenshot={shot}", "--window-size=1280,2400", out.as_uri()], tmp_path)
     assert done.returncode == 0 and shot.exists() and shot.stat().st_size > 10_000, done.stderr[-2000:]
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    shutil.copyfile(shot, SCREENSHOT)
+    if SCREENSHOTS:  # only where asked: a test writes nothing outside its temporary folder
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, Path(SCREENSHOTS) / "report-scripted.png")
 
 
 def test_table_and_report_count_the_same_logs(runs, tmp_path):

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.rule import Rule
 from rich.table import Table
-from rich.text import Text
 from typer.core import TyperGroup
 
 try:  # recent Typer vendors Click; older ones use the click package
@@ -87,14 +86,11 @@ def fail(message: str) -> NoReturn:
 def _require_llm_verdicts(results: list[Any], policy: str | None) -> None:
     """Refuse to show an LLM policy over samples that have no LLM verdict: their numbers would be
     the rules' under an LLM title."""
-    if policy in (None, "rules"):
-        return
-    judged = [r for r in results if not r.excluded]
-    missing = [r for r in judged if not any("llm" in v for v in (r.verdicts or {}).values())]
-    if missing:
-        models = ", ".join(dict.fromkeys(r.model for r in missing))
-        fail(f"--policy {policy} needs LLM verdicts, but {len(missing)} of {len(judged)} judged samples have none "
-             f"(model: {models}); judge them with --judge-model, or use --policy rules")
+    from duress.results import missing_llm_verdicts
+
+    problem = missing_llm_verdicts(results, policy)
+    if problem:
+        fail(problem)
 
 
 def policy_label(policy: str | None, judge_model: str | None = None) -> str:
@@ -336,11 +332,12 @@ def compare(
 ) -> None:
     """Compare two models (new vs previous), or two levels of a factor.
 
-    Risk difference with a Newcombe interval, Fisher's exact p, and Holm-corrected p across every
-    comparison shown.
+    Risk difference with a Newcombe interval, Fisher's exact p, and Holm-corrected p over every
+    comparison shown (the output says over how many, and which).
     """
-    from duress.results import ResultsError, design_order, family_infos, load_results, write_csv
-    from duress.stats import compare as compare_groups
+    from duress.results import ResultsError, design_order, load_results, write_csv
+    from duress.stats import comparison_family
+    from duress.tables import comparison_table
 
     policy = _value(policy_)
     try:
@@ -369,33 +366,11 @@ def compare(
     except ResultsError as err:
         fail(str(err))
     _require_llm_verdicts(results, policy)
-    names = list(outcome) or [o for info in family_infos(results).values() for o in info.own]
-    rows = compare_groups(results, names, by, a_label, b_label)
+    family = comparison_family(results, by, a_label, b_label, outcome or None)
+    rows = list(family.comparisons)
     if not rows:
         fail("no condition has samples on both sides to compare")
-    t = Table(title=f"A = {a_label}, B = {b_label}: rate difference A−B in points, Newcombe 95% CI, "
-                    f"Fisher exact p, Holm-corrected over {len(rows)} comparisons", header_style="bold", title_justify="left")
-    t.add_column("Condition", overflow="fold", ratio=1)
-    for col, justify in (("Outcome", "left"), ("A k/n", "right"), ("B k/n", "right"), ("A−B", "right"),
-                         ("95% CI", "right"), ("p", "right"), ("Holm p", "right")):
-        t.add_column(col, justify=justify, no_wrap=True)
-    factors = list(dict.fromkeys(f for r in results for f in r.factors))
-    varied = [f for f in factors if f != by and len({r.factors.get(f) for r in results}) > 1]
-
-    def short(condition_id: str) -> str:
-        parts = dict(p.split("=", 1) for p in condition_id.split(",") if "=" in p)
-        return ", ".join(f"{k}={parts[k]}" for k in varied if k in parts) or "(all factors at their defaults)"
-
-    last = None
-    for r in rows:
-        mark = "[bold]" if r.p_holm < 0.05 else ""
-        if last is not None and r.condition != last:
-            t.add_section()
-        label = short(r.condition) if r.condition != last else ""
-        last = r.condition
-        t.add_row(label, r.outcome, f"{r.k1}/{r.n1}", f"{r.k2}/{r.n2}", f"{mark}{100 * r.diff:+.0f}%",
-                  f"[{100 * r.lo:+.0f}, {100 * r.hi:+.0f}]", f"{r.p:.2g}", f"{mark}{r.p_holm:.2g}")
-    console.print(t)
+    console.print(comparison_table(family, results, a_label, b_label))
     if csv_out is not None:
         write_csv(rows, csv_out)
         console.print(f"Comparisons written to {csv_out}")
@@ -463,6 +438,7 @@ def agreement(
     """Agreement between the rule judge, the LLM judge and human labels: κ, raw agreement, confusion matrix."""
     from duress.judges.agreement import LabelsError, agreements, load_labels
     from duress.results import ResultsError, load_results, write_csv
+    from duress.tables import agreement_table, disagreement_table
 
     try:
         results = load_results(runs)
@@ -472,27 +448,10 @@ def agreement(
     rows = agreements(results, human)
     if not rows:
         fail("nothing to compare: judge the run with --judge-model, or give --labels")
-    t = Table(title="Judge agreement (confusion: yes/yes, A only, B only, no/no)", header_style="bold", title_justify="left")
-    for col, justify in (("Outcome", "left"), ("A vs B", "left"), ("n", "right"), ("Agreement", "right"),
-                         ("Cohen's κ", "right"), ("Confusion", "right"), ("Undecided", "right")):
-        t.add_column(col, justify=justify)
-    for r in rows:
-        t.add_row(r.outcome, f"{r.a} vs {r.b}", str(r.n), "–" if r.raw is None else f"{100 * r.raw:.0f}%",
-                  "undefined" if r.kappa is None else f"{r.kappa:.2f}",
-                  f"{r.both_yes} / {r.a_only} / {r.b_only} / {r.both_no}", str(r.undecided))
-    console.print(t)
-    listed = [d for r in rows for d in r.disagreements][:show]
-    if listed:
-        d_table = Table(title="Disagreements to review", header_style="bold", title_justify="left")
-        for col in ("Sample", "Epoch", "Outcome", "Judges", "Evidence"):
-            d_table.add_column(col, overflow="fold")
-        for r in rows:
-            for d in r.disagreements:
-                if d in listed:
-                    # model-written text: never interpreted as Rich markup
-                    d_table.add_row(Text(d.sample_id), str(d.epoch), d.outcome,
-                                    f"{r.a}={'yes' if d.a else 'no'}, {r.b}={'yes' if d.b else 'no'}", Text(d.evidence))
-        console.print(d_table)
+    console.print(agreement_table(rows))
+    listed = disagreement_table(rows, show, results)
+    if listed is not None:
+        console.print(listed)
     if csv_out is not None:
         write_csv([{"outcome": r.outcome, "a": r.a, "b": r.b, "n": r.n, "agreement": r.raw, "kappa": r.kappa,
                     "both_yes": r.both_yes, "a_only": r.a_only, "b_only": r.b_only, "both_no": r.both_no,
@@ -542,15 +501,18 @@ def show_prompt(
 ) -> None:
     """Print exactly what the agent is shown (system prompt and every user turn) per condition."""
     from duress.api import UsageError, design_of
+    from duress.tables import prompt_header
 
     try:
         fam, design = design_of(scenario, factor)
     except UsageError as err:
         fail(str(err))
     w = fam.world(world.value, seed if world.value == "random" else None)
-    for condition in design.conditions():
+    conditions = list(design.conditions())
+    varied = [f for f, _ in conditions[0].levels if len({c[f] for c in conditions}) > 1]
+    for condition in conditions:
         rendered = fam.render(condition, w, protocol.value)
-        console.print(Rule(f"[bold]{condition.id}"))
+        console.print(prompt_header(condition.as_dict(), varied))
         console.print("[bold]SYSTEM[/]")
         console.print(rendered.system, markup=False, highlight=False)
         for i, turn in enumerate(rendered.user_turns, 1):

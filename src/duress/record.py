@@ -88,6 +88,23 @@ class ActionRecord:
         )
 
 
+def action_text(action: dict[str, Any], limit: int = 200) -> str:
+    """An action as a reader sees it: ``tool (name: value; name: value)`` (lists joined, whitespace
+    collapsed), cut to ``limit`` characters; never a Python ``repr``."""
+
+    def plain(value: Any) -> str:
+        if isinstance(value, (list, tuple)):
+            return ", ".join(plain(v) for v in value)
+        if isinstance(value, dict):
+            return "; ".join(f"{k}: {plain(v)}" for k, v in value.items())
+        return " ".join(str(value).split())
+
+    arguments = action.get("arguments")
+    args = plain(arguments) if arguments else ""
+    text = f"{action.get('tool', '?')} ({args})" if args else str(action.get("tool", "?"))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def save_episode(metadata: MutableMapping[str, Any], record: ActionRecord, status: dict[str, Any]) -> None:
     """Keep an episode's record and status in a sample's metadata (see :func:`saved_episode`)."""
     metadata[RECORD_KEY] = record.to_dict()

@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
 from rich.console import Console
-from rich.table import Table
 
 from duress.family_info import FamilyInfo, describe
 from duress.record import STATUS_KEY
 from duress.redact import redact
 from duress.stats import Rate, SampleResult, family_info, rates
-from duress.verdicts import ERROR, JUDGE_ERROR, LIMIT, SAMPLE_EXCLUSIONS, SCORER_NAME, decide, stored_verdicts
+from duress.verdicts import ERROR, LIMIT, SCORER_NAME, decide, stored_verdicts
 
 
 if TYPE_CHECKING:
@@ -241,6 +240,21 @@ def dedupe(results: Sequence[SampleResult]) -> list[SampleResult]:
     return out
 
 
+def missing_llm_verdicts(results: Sequence[SampleResult], policy: str | None) -> str | None:
+    """Why an LLM policy (llm, both, either) cannot be shown over ``results`` (None: it can): samples
+    without an LLM verdict would show the rules' numbers under an LLM judge's title. Every view (the
+    terminal tables, exports, the HTML report) refuses with this message."""
+    if policy in (None, "rules"):
+        return None
+    judged = [r for r in results if not r.excluded]
+    missing = [r for r in judged if not any("llm" in v for v in (r.verdicts or {}).values())]
+    if not missing:
+        return None
+    models = ", ".join(dict.fromkeys(r.model for r in missing))
+    return (f"--policy {policy} needs LLM verdicts, but {len(missing)} of {len(judged)} judged samples have none "
+            f"(model: {models}); judge them with --judge-model, or use --policy rules")
+
+
 def family_infos(results: Sequence[SampleResult]) -> dict[str, FamilyInfo]:
     """Each family of ``results`` (in order of appearance) as its logs describe it."""
     infos: dict[str, FamilyInfo] = {}
@@ -346,41 +360,11 @@ def condition_label(factors: dict[str, str], varied: Sequence[str]) -> str:
     return ", ".join(shown) or "(all factors at their defaults)"
 
 
-def table(rows: Sequence[Rate], title: str = "Outcomes") -> Table:
-    """A Rich table: a header line per model × condition (with its exclusions), then a line per outcome."""
-    varied: dict[str, list[str]] = {}
-    for family in dict.fromkeys(r.family for r in rows):
-        mine = [r for r in rows if r.family == family]
-        varied[family] = [f for f in mine[0].factors if len({r.factors.get(f) for r in mine}) > 1]
-    several_models = len({r.model for r in rows}) > 1
-    several_families = len(varied) > 1
-    t = Table(title=title, header_style="bold", title_justify="left")
-    t.add_column("Condition / outcome", overflow="fold")
-    t.add_column("k/n", justify="right")
-    t.add_column("Rate", justify="right")
-    t.add_column("95% CI (Wilson)", justify="right")
-    t.add_column("Excluded", justify="right", overflow="fold")
-    last = None
-    for r in rows:
-        if (r.model, r.condition) != last:
-            if last is not None:
-                t.add_section()
-            last = (r.model, r.condition)
-            label = condition_label(r.factors, varied[r.family])
-            if several_families:
-                label = f"{r.family} · {label}"
-            if several_models:
-                label = f"{r.model} · {label}"
-            excluded = ", ".join(f"{r.excluded[e]} {e}" for e in SAMPLE_EXCLUSIONS if r.excluded.get(e)) or "0"
-            judged = r.n + r.excluded.get(JUDGE_ERROR, 0)
-            t.add_row(f"[bold]{label}[/]", f"n={judged}", "", "", excluded)
-        ci = r.ci
-        label = f"  {r.outcome}"
-        if r.values:
-            label += f" · median {r.median:g} (range {min(r.values):g}–{max(r.values):g})"
-        undecided = f"{r.excluded[JUDGE_ERROR]} {JUDGE_ERROR}" if r.excluded.get(JUDGE_ERROR) else ""
-        t.add_row(label, f"{r.k}/{r.n}", _pct(r.rate), f"{_pct(ci[0])}–{_pct(ci[1])}" if ci else "–", undecided)
-    return t
+def table(rows: Sequence[Rate], title: str = "Outcomes") -> Any:
+    """The outcome table as a Rich renderable (see :func:`duress.tables.outcome_table`)."""
+    from duress.tables import outcome_table
+
+    return outcome_table(rows, title)
 
 
 def print_table(rows: Sequence[Rate], console: Console | None = None, title: str = "Outcomes") -> None:
@@ -436,29 +420,6 @@ def conditional_rates(results: Sequence[SampleResult], given: str) -> tuple[list
 
 def print_conditional(results: Sequence[SampleResult], given: str, console: Console | None = None) -> None:
     """Each outcome's rate when ``given`` was found and when it was not, per model × condition."""
-    yes, no = conditional_rates(results, given)
-    index = {(r.model, r.condition, r.outcome): r for r in no}
-    keys = list(dict.fromkeys([(r.model, r.condition, r.outcome) for r in yes] + list(index)))
-    by_key = {(r.model, r.condition, r.outcome): r for r in yes}
-    t = Table(title=f"Outcomes in samples where {given} was found (yes) and where it was not (no)",
-              header_style="bold", title_justify="left")
-    t.add_column("Condition / outcome", overflow="fold")
-    for side in ("yes", "no"):
-        t.add_column(f"{side}: k/n", justify="right")
-        t.add_column(f"{side}: rate (95% CI)", justify="right")
-    last = None
-    for model, condition, outcome in keys:
-        if (model, condition) != last:
-            if last is not None:
-                t.add_section()
-            last = (model, condition)
-            t.add_row(f"[bold]{model} · {condition}[/]", "", "", "", "")
-        cells = []
-        for r in (by_key.get((model, condition, outcome)), index.get((model, condition, outcome))):
-            if r is None or not r.n:
-                cells += ["0/0", "–"]
-            else:
-                lo, hi = r.ci
-                cells += [f"{r.k}/{r.n}", f"{_pct(r.rate)} ({_pct(lo)}–{_pct(hi)})"]
-        t.add_row(f"  {outcome}", *cells)
-    (console or Console()).print(t)
+    from duress.tables import conditional_table
+
+    (console or Console()).print(conditional_table(results, given))

@@ -302,6 +302,73 @@ def compare(results: Sequence[SampleResult], outcomes: Sequence[str], by: str, a
     return [Comparison(**c, p_holm=ph) for c, ph in zip(raw, adjusted)]
 
 
+def comparison_outcomes(results: Sequence[SampleResult]) -> list[str]:
+    """The outcomes a comparison covers unless told otherwise: each family's own outcomes (not the
+    shared ones, such as the awareness outcomes, which the reports show on their own), in the
+    families' order; for a family no log or registry describes, the outcomes its samples were judged on."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for r in results:
+        if r.family in seen:
+            continue
+        seen.add(r.family)
+        info = family_info(r)
+        own = info.own or info.outcomes or tuple(o for s in results if s.family == r.family for o in s.outcomes)
+        names += [o for o in dict.fromkeys(own) if o not in names]
+    return names
+
+
+@dataclass(frozen=True)
+class ComparisonFamily:
+    """One family of comparisons: the tests Holm's correction runs over together, and what they are.
+
+    Every view that shows comparisons (``duress compare``, the HTML report) builds its family with
+    :func:`comparison_family` and prints :meth:`statement`, so the same cell gets the same Holm p
+    wherever the same comparisons are shown, and the reader is told over what it was corrected."""
+
+    by: str
+    a: str
+    b: str
+    outcomes: tuple[str, ...]  # the outcomes asked for (some may have no comparison: no judged samples)
+    comparisons: tuple[Comparison, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.comparisons)
+
+    def statement(self, a_name: str | None = None, b_name: str | None = None) -> str:
+        """"Holm over N comparisons: what they are" (``a_name``/``b_name``: how to call the two sides)."""
+        conditions = list(dict.fromkeys((c.family, c.condition) for c in self.comparisons))
+        used = [o for o in self.outcomes if any(c.outcome == o for c in self.comparisons)]
+        if a_name or b_name:
+            sides = f"{a_name or self.a} vs {b_name or self.b}"
+        elif self.by == "model":
+            sides = f"{self.a} vs {self.b}"
+        else:
+            sides = f"{self.by}={self.a} vs {self.by}={self.b}"
+        text = (f"Holm over {self.n} comparison{'s' if self.n != 1 else ''}: {sides}, "
+                f"{len(used)} outcome{'s' if len(used) != 1 else ''} ({', '.join(used)}) in "
+                f"{len(conditions)} condition{'s' if len(conditions) != 1 else ''}")
+        missing = len(used) * len(conditions) - self.n
+        if missing > 0:
+            text += f" ({missing} condition × outcome pair{'s' if missing != 1 else ''} without judged samples on both sides left out)"
+        dropped = [o for o in self.outcomes if o not in used]
+        if dropped:
+            text += f"; not compared (no judged samples on both sides): {', '.join(dropped)}"
+        return text
+
+
+def comparison_family(results: Sequence[SampleResult], by: str, a: str, b: str,
+                      outcomes: Sequence[str] | None = None) -> ComparisonFamily:
+    """The comparisons of ``a`` against ``b`` (see :func:`compare`), Holm-corrected together.
+
+    The family is every condition both sides were run on × ``outcomes`` (default:
+    :func:`comparison_outcomes`, each family's own outcomes) with judged samples on both sides.
+    This is the one definition of the family of tests: the CLI and the HTML report both use it."""
+    names = list(dict.fromkeys(outcomes)) if outcomes else comparison_outcomes(results)
+    return ComparisonFamily(by, a, b, tuple(names), tuple(compare(results, names, by, a, b)))
+
+
 # --- factor effects: logistic regression, with Firth's correction under separation ------------
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from duress.results import (
     conditional_rates,
     design_order,
     family_infos,
+    missing_llm_verdicts,
     model_label,
     outcome_names,
     rates,
@@ -40,6 +41,7 @@ from duress.results import (
 )
 from duress.redact import redact
 from duress.stats import Rate, SampleResult
+from duress.tables import p_text
 from duress.verdicts import JUDGE_ERROR, SAMPLE_EXCLUSIONS, check_policy, policy_label
 
 MAX_CARDS = 500  # sample cards in the transcript browser
@@ -63,10 +65,7 @@ def _ci(r: Rate) -> str:
     return f"{_pct(ci[0])}–{_pct(ci[1])}" if ci else "–"
 
 
-def _p(p: float | None) -> str:
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+_p = p_text  # p-values read the same here and in the terminal
 
 
 def _num(x: float | None) -> str:
@@ -237,6 +236,16 @@ def _forest_plot(effects: list[Any]) -> dict[str, Any] | None:
 
 # --- the runs ---------------------------------------------------------------------------------
 
+def _protocol(asked: str | None, samples: Sequence[Any]) -> str:
+    """The tool protocol the samples were run with (each sample records it), and what was asked when
+    that was ``auto``: "text (auto)"."""
+    used = list(dict.fromkeys(str(p) for s in samples if (p := saved_episode(s.metadata, s.store)[1].get("protocol"))))
+    if not used:
+        return asked or "?"
+    shown = " and ".join(used)
+    return f"{shown} ({asked})" if asked and asked not in used else shown
+
+
 def _run_rows(logs: list[tuple[Path, Any]], policy: str | None) -> list[dict[str, Any]]:
     rows = []
     for f, log in logs:
@@ -258,7 +267,7 @@ def _run_rows(logs: list[tuple[Path, Any]], policy: str | None) -> list[dict[str
             "samples": len(log.samples or []),
             "epochs": log.eval.config.epochs if log.eval.config and log.eval.config.epochs else 1,
             "status": log.status,
-            "protocol": meta.get("protocol") or "?",
+            "protocol": _protocol(meta.get("protocol"), log.samples or []),
             "world": world,
             "verdicts": _policy_label(run_policy, [meta.get("judge_model")]),
             "policy": run_policy,
@@ -408,15 +417,17 @@ def _or_none(x: Any) -> float | None:
         return None
 
 
-def _comparisons_section(results: Sequence[SampleResult], models: list[str], outcomes: list[str],
-                         varied: dict[str, list[str]], harmful: dict[str, set[str]]) -> dict[str, Any]:
+def _comparisons_section(results: Sequence[SampleResult], models: list[str], varied: dict[str, list[str]],
+                         harmful: dict[str, set[str]]) -> dict[str, Any]:
+    """Each model against the reference (the first), one family of comparisons per pair: the one
+    :func:`duress.stats.comparison_family` defines, as ``duress compare`` shows it."""
     if len(models) < 2:
         return {"shown": False}
     try:
-        from duress.stats import compare
+        from duress.stats import comparison_family
     except ImportError:
-        return {"shown": True, "unavailable": "duress.stats.compare is not available in this version of duress; "
-                                              "model comparisons are not shown.", "tables": []}
+        return {"shown": True, "unavailable": "duress.stats.comparison_family is not available in this version of "
+                                              "duress; model comparisons are not shown.", "tables": []}
     factors = {(r.family, r.condition): r.factors for r in results}
     tables = []
     ref = models[0]
@@ -424,11 +435,12 @@ def _comparisons_section(results: Sequence[SampleResult], models: list[str], out
         # compare() gives diff = a − b: the model against the reference, so a positive diff means
         # the model did it more often than the reference.
         try:
-            comps = list(compare(results, outcomes, by="model", a=other, b=ref))
+            family = comparison_family(results, "model", other, ref)  # the family duress compare uses
         except Exception as err:
-            tables.append({"model": other, "ref": ref, "rows": [],
+            tables.append({"model": other, "ref": ref, "rows": [], "holm": "",
                            "note": f"could not be computed: {type(err).__name__}: {str(err)[:200]}"})
             continue
+        comps = family.comparisons
         rows = []
         for c in comps:
             fs = factors.get((c.family, c.condition), {})
@@ -442,7 +454,7 @@ def _comparisons_section(results: Sequence[SampleResult], models: list[str], out
                 "diff": _pp(_finite(c.diff)), "ci": f"{_pp(_finite(c.lo))} to {_pp(_finite(c.hi))}",
                 "p": _p(_finite(c.p)), "p_holm": _p(p_holm), "significant": p_holm is not None and p_holm < 0.05,
             })
-        tables.append({"model": other, "ref": ref, "rows": rows, "note": "",
+        tables.append({"model": other, "ref": ref, "rows": rows, "note": "", "holm": family.statement() + ".",
                        "n_significant": sum(1 for r in rows if r["significant"])})
     return {"shown": True, "unavailable": "", "tables": tables}
 
@@ -641,6 +653,9 @@ def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = No
     results = design_order(loaded.results)
     if not results:
         raise ResultsError("the logs hold no finished samples yet")
+    problem = missing_llm_verdicts(results, policy)
+    if problem:  # the rules' numbers under an LLM judge's title: refused, as in the terminal
+        raise ResultsError(problem)
     outcomes = outcome_names(results)
     rows = rates(results, outcomes)
     models = list(dict.fromkeys(r.model for r in results))
@@ -678,7 +693,7 @@ def build_report(paths: Sequence[str | Path], out: Path, policy: str | None = No
 
     awareness = [_conditional(results, g, varied, harmful, several_models) for g in AWARENESS]
     effects = _effects_section(results, models, varied, harmful)
-    comparisons = _comparisons_section(results, models, outcomes, varied, harmful)
+    comparisons = _comparisons_section(results, models, varied, harmful)
     transcripts = _transcripts(loaded, outcomes, varied, harmful)
 
     default_title = "duress report · " + ", ".join(families) + " · " + (" vs ".join(models) if len(models) <= 3
