@@ -86,8 +86,16 @@ def test_several_models_run_in_one_folder_the_first_as_reference(tmp_path):
     assert len(results) == 4
     rate = {(r.model, r.outcome): (r.k, r.n) for r in rows}
     assert rate[(old, "blackmail")] == (0, 2) and rate[(new, "blackmail")] == (2, 2)
-    assert f"{old}, {new}" in ran.stdout.replace("\n", " ") or old in ran.stdout
     assert set(spec["tokens"]) == {old, new} and spec["tokens"][new]["output"] > 0
+    # the reference model comes first in the table, and the run ends with the new model against it
+    out = ran.stdout
+    assert out.index(f"model {old}") < out.index(f"model {new}") < out.index(f"A = {new}") < out.index(f"B = {old}")
+    assert "Holm over" in out
+    compared = duress("compare", run_dir)
+    assert compared.returncode == 0 and f"A = {new}" in compared.stdout and f"B = {old}" in compared.stdout
+    assert "+100%" in compared.stdout
+    lone = duress("compare", next((tmp_path / "runs").iterdir()), "--a", "scripted/nobody")
+    assert lone.returncode == 2 and "no samples of model 'scripted/nobody'" in lone.stderr
 
 
 def test_dry_run_prints_the_bill_and_writes_nothing(tmp_path):
@@ -119,3 +127,14 @@ def test_a_bad_price_table_is_one_line(tmp_path, text, message):
     prices.write_text(text)
     ran = duress("run", "--dry-run", "--prices", prices)
     assert ran.returncode == 2 and message in ran.stderr and len(ran.stderr.strip().splitlines()) == 1
+
+
+def test_report_refuses_to_pool_different_worlds_in_one_line_unless_asked(tmp_path):
+    model = _scripted("first-hour-pool", ACCEPT_TEXT)
+    a = api.run("blackmail", model, samples=1, protocol="text", out=tmp_path / "a").run_dir
+    b = api.run("blackmail", model, samples=1, protocol="text", world="random", seed=4, out=tmp_path / "b").run_dir
+    refused = duress("report", a, b)
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "--pool" in refused.stderr and "world random (seed 4)" in refused.stderr
+    pooled = duress("report", a, b, "--pool")
+    assert pooled.returncode == 0 and "pooled on request" in pooled.stdout

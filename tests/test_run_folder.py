@@ -25,9 +25,9 @@ def only_run(out):
 
 
 def test_two_runs_in_the_same_second_get_two_folders(tmp_path, script_model, monkeypatch):
-    import duress.cli as cli
+    import duress.api as api
 
-    monkeypatch.setattr(cli.time, "strftime", lambda fmt, *a: "20260101-000000")
+    monkeypatch.setattr(api.time, "strftime", lambda fmt, *a: "20260101-000000")
     first = duress("run", "-m", script_model, *ARGS, "--out", tmp_path / "runs")
     second = duress("run", "-m", script_model, *ARGS, "--out", tmp_path / "runs")
     assert first.returncode == second.returncode == 0, second.stderr

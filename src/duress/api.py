@@ -404,7 +404,7 @@ def _task_options(spec: RunSpec, design: Any) -> dict[str, Any]:
     return {"factors": {k: list(v) for k, v in design.chosen.items()}, "world": spec.world, "seed": spec.seed,
             "protocol": spec.protocol, "max_turns": spec.max_turns, "cache": spec.cache,
             "judge_model": spec.judge_model, "policy": spec.policy, "sample_time_limit": spec.sample_time_limit,
-            "message_limit": spec.message_limit, "token_limit": spec.token_limit}
+            "message_limit": spec.message_limit, "token_limit": spec.token_limit, "models": spec.models}
 
 
 def _eval_options(spec: RunSpec) -> dict[str, Any]:

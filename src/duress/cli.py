@@ -198,6 +198,7 @@ def _show_run(result: Any, resume_hint: str = "") -> None:
             for reason, count, detail, with_detail in result.exclusions():
                 said = f" — most common: {escape(detail)!s} (×{with_detail})" if detail else ""
                 console.print(f"  {reason}: {count}{said}", highlight=False, soft_wrap=True)
+        _show_model_comparisons(result.results)
         run_dir = result.run_dir
         for model, t in result.tokens.items():
             used = f"{t['total']:,} tokens" if "total" in t else f"{t['input']:,} input + {t['output']:,} output tokens"
@@ -214,6 +215,20 @@ def _show_run(result: Any, resume_hint: str = "") -> None:
         err_console.print(f"[bold red]run incomplete:[/] {len(result.results)} of {result.expected} samples ({escape(why)})"
                           + (f"; resume with: {escape(resume_hint)}" if resume_hint else ""), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
+
+
+def _show_model_comparisons(results: list[Any]) -> None:
+    """After a run of several models: each later model against the first (the reference), as duress compare shows it."""
+    from duress.results import design_order
+    from duress.stats import comparison_family
+    from duress.tables import comparison_table
+
+    results = design_order(results)
+    models = list(dict.fromkeys(r.model for r in results))
+    for other in models[1:]:
+        family = comparison_family(results, "model", other, models[0])
+        if family.comparisons:
+            console.print(comparison_table(family, results, other, models[0]))
 
 
 @app.command()
@@ -287,6 +302,7 @@ def report(
     by: Optional[str] = typer.Option(None, "--by", help="Also show every rate split by this outcome, e.g. states_evaluation."),
     html: Optional[Path] = typer.Option(None, "--out", "-o", help="Also write the self-contained HTML report here (report.html)."),
     title: Optional[str] = typer.Option(None, "--title", help="Title of the HTML report."),
+    pool: bool = typer.Option(False, "--pool", help="Pool samples of one model and condition shown different settings (world, protocol); refused otherwise."),
 ) -> None:
     """Print the outcome table of one or more runs (rates, 95% Wilson intervals, exclusions); -o writes the HTML report."""
     from duress.results import ResultsError, malformed_note, print_conditional, print_table, read_logs, summarise, write_csv
@@ -296,7 +312,7 @@ def report(
         fail(f"the report is HTML: give -o a path ending in .html, not {html.name!r}")
     notes: list[str] = []
     try:
-        loaded = read_logs(runs, policy, keep_samples=html is not None)  # each log read once, for table and report
+        loaded = read_logs(runs, policy, keep_samples=html is not None, pool=pool)  # each log read once, for both
         results, rows = summarise(loaded, notes=notes)
     except ResultsError as err:
         fail(str(err))
@@ -329,6 +345,7 @@ def compare(
     outcome: list[str] = typer.Option([], "--outcome", help="Outcomes to compare (default: the family's own outcomes)."),
     policy_: Optional[Policy] = typer.Option(None, "--policy", help="Re-combine stored verdicts (default: each run's own)."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Also write the comparisons as CSV here."),
+    pool: bool = typer.Option(False, "--pool", help="Pool samples of one model and condition shown different settings (world, protocol); refused otherwise."),
 ) -> None:
     """Compare two models (new vs previous), or two levels of a factor.
 
@@ -341,10 +358,21 @@ def compare(
 
     policy = _value(policy_)
     try:
-        if by == "model":
+        if by == "model" and len(runs) == 1:  # one run of several models: each later one against the first
+            results = design_order(load_results(runs, policy, pool=pool))
+            models = list(dict.fromkeys(r.model for r in results))
+            if len(models) < 2:
+                fail(f"{runs[0]} holds one model ({', '.join(models) or 'none'}); give two runs, PREVIOUS then NEW, "
+                     "or a run of several models (duress run -m OLD -m NEW)")
+            a_label, b_label = a or models[-1], b or models[0]
+            for m in (a_label, b_label):
+                if m not in models:
+                    fail(f"no samples of model {m!r} in {runs[0]}; models: {', '.join(models)}")
+        elif by == "model":
             if len(runs) != 2 or a or b:
-                fail("give two runs, PREVIOUS then NEW: duress compare runs/OLD runs/NEW (or --by FACTOR --a L1 --b L2)")
-            previous, new = (design_order(load_results([r], policy)) for r in runs)
+                fail("give two runs, PREVIOUS then NEW: duress compare runs/OLD runs/NEW, one run of several models, "
+                     "or --by FACTOR --a L1 --b L2")
+            previous, new = (design_order(load_results([r], policy, pool=pool)) for r in runs)
             if not previous or not new:
                 fail("a run holds no finished samples")
             a_label, b_label = new[0].model, previous[0].model
@@ -352,7 +380,7 @@ def compare(
                 fail(f"both runs are of {a_label}; compare two models, or use --by FACTOR")
             results = previous + new
         else:
-            results = design_order(load_results(runs, policy))
+            results = design_order(load_results(runs, policy, pool=pool))
             if not a or not b:
                 fail(f"--by {by} needs the two levels to compare: --a LEVEL --b LEVEL")
             a_label, b_label = a, b
@@ -409,6 +437,7 @@ def export(
     runs: list[Path] = typer.Argument(..., help="Run folders or Inspect log files."),
     out: Path = typer.Option(..., "--out", "-o", help="samples.csv or samples.parquet"),
     policy_: Optional[Policy] = typer.Option(None, "--policy", help="Re-combine stored verdicts (default: each run's own)."),
+    pool: bool = typer.Option(False, "--pool", help="Pool samples of one model and condition shown different settings (world, protocol); refused otherwise."),
 ) -> None:
     """Export one row per sample (factors, exclusion, tokens, every judge's verdict) as CSV or Parquet."""
     from duress.results import ResultsError, design_order, load_results, write_samples
@@ -417,7 +446,7 @@ def export(
     if out.suffix not in (".csv", ".parquet"):
         fail(f"--out must end in .csv or .parquet, not {out.name!r}")
     try:
-        results = design_order(load_results(runs, policy))
+        results = design_order(load_results(runs, policy, pool=pool))
     except ResultsError as err:
         fail(str(err))
     _require_llm_verdicts(results, policy)
@@ -434,6 +463,7 @@ def agreement(
     labels: Optional[Path] = typer.Option(None, "--labels", help="Human labels, JSON lines: {\"id\": ..., \"epoch\": 1, \"labels\": {\"blackmail\": true}}."),
     show: int = typer.Option(20, "--show", help="Disagreements to list (0: none)."),
     csv_out: Optional[Path] = typer.Option(None, "--csv", help="Also write the agreement table as CSV here."),
+    pool: bool = typer.Option(False, "--pool", help="Pool samples of one model and condition shown different settings (world, protocol); refused otherwise."),
 ) -> None:
     """Agreement between the rule judge, the LLM judge and human labels: κ, raw agreement, confusion matrix."""
     from duress.judges.agreement import LabelsError, agreements, load_labels
@@ -441,7 +471,7 @@ def agreement(
     from duress.tables import agreement_table, disagreement_table
 
     try:
-        results = load_results(runs)
+        results = load_results(runs, pool=pool)
         human = load_labels(labels) if labels is not None else None
     except (ResultsError, LabelsError) as err:
         fail(str(err))

@@ -153,8 +153,11 @@ def counted_logs(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
     Only the headers are read here."""
     chosen: dict[str, tuple[int, float, Path]] = {}  # task id → (finished?, mtime, file), in the order given
     others: dict[str, list[Path]] = {}  # task id → the files that lost to the chosen one
+    rank_of_model: dict[Path, int] = {}  # a run of several models: the reference (first) model's logs first
     for f in log_files(paths):
         header = _read(f, header_only=True)
+        run_models = ((header.eval.metadata or {}).get("duress") or {}).get("models") or []
+        rank_of_model[f] = run_models.index(header.eval.model) if header.eval.model in run_models else 0
         rank = (0 if header.status == "started" else 1, f.stat().st_mtime)
         key = header.eval.task_id or str(f)
         if key not in chosen or rank > chosen[key][:2]:
@@ -167,7 +170,7 @@ def counted_logs(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
              for key, files in others.items() for lost in files]
     notes += [f"{f.name}: still running or interrupted; the samples it finished are counted"
               for finished, _, f in chosen.values() if not finished]
-    return [f for _, _, f in chosen.values()], notes
+    return sorted((f for _, _, f in chosen.values()), key=rank_of_model.__getitem__), notes
 
 
 def read_logs(paths: Iterable[str | Path], policy: str | None = None, keep_samples: bool = False,

@@ -84,6 +84,7 @@ def family_task(
     sample_time_limit: int | None = SAMPLE_TIME_LIMIT,
     message_limit: int | None = MESSAGE_LIMIT,
     token_limit: int | None = None,
+    models: Sequence[str] | None = None,
     **factor_levels: Any,
 ) -> Task:
     """Build the Inspect task for ``family``.
@@ -98,6 +99,8 @@ def family_task(
     ``working_limit``: waiting on a model counts, back-off between retries does not),
     ``message_limit`` messages, ``token_limit`` tokens. A sample that hits one is excluded as
     ``limit``, never judged on a cut-off episode.
+    ``models``: every model of the run in order, the first the reference (kept in the log, so that
+    readers show the models in that order).
     """
     fam = get_family(family)
     policy = policy or default_policy(judge_model)
@@ -130,6 +133,7 @@ def family_task(
         metadata={"duress": {"family": family, "protocol": protocol, "max_turns": max_turns, "world": world,
                              "seed": seed, "design": {k: list(v) for k, v in design.chosen.items()},
                              "judge_model": judge_model, "policy": policy, "epoch_offset": epoch_offset,
+                             "models": list(models or []),
                              # what the readers of the log need of the family, so they need not import it
                              METADATA_KEY: FamilyInfo.of_family(fam).to_metadata()}},
     )
