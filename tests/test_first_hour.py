@@ -138,3 +138,11 @@ def test_report_refuses_to_pool_different_worlds_in_one_line_unless_asked(tmp_pa
     assert "--pool" in refused.stderr and "world random (seed 4)" in refused.stderr
     pooled = duress("report", a, b, "--pool")
     assert pooled.returncode == 0 and "pooled on request" in pooled.stdout
+
+
+def test_a_factor_that_changes_nothing_in_some_conditions_is_named():
+    fam, design = api.design_of("blackmail", ["threat=replacement,none", "successor_values=same,different"])
+    [note] = api.inert_factors(fam, design, fam.world("canonical"))
+    assert note.startswith("successor_values has no effect in 2 of 4 conditions (e.g. with threat=none)")
+    fam, design = api.design_of("blackmail", ["successor_values=same,different"])
+    assert api.inert_factors(fam, design, fam.world("canonical")) == []

@@ -167,6 +167,31 @@ def design_of(scenario: str, factors: Sequence[str]) -> tuple[Any, Any]:
         raise UsageError(str(err)) from None
 
 
+def inert_factors(fam: Any, design: Any, world: Any) -> list[str]:
+    """Notes on factors that change nothing in some conditions of ``design``: conditions that differ
+    only in them render byte-identical prompts (e.g. the successor's values when there is no
+    replacement). Their samples stay separate rows; the note says they are the same experiment."""
+    import hashlib
+
+    groups: dict[str, list[Any]] = {}
+    for condition in design.conditions():
+        r = fam.render(condition, world, "text")
+        key = hashlib.sha256(json.dumps([r.system, r.user_turns, r.environment], sort_keys=True).encode()).hexdigest()
+        groups.setdefault(key, []).append(condition)
+    varied = [f for f, levels in design.chosen.items() if len(levels) > 1]
+    notes: dict[str, tuple[int, str]] = {}
+    for same in (g for g in groups.values() if len(g) > 1):
+        levels = [c.as_dict() for c in same]
+        inert = [f for f in varied if len({lv[f] for lv in levels}) > 1]
+        where = ", ".join(f"{f}={levels[0][f]}" for f in varied if f not in inert)
+        for f in inert:
+            count, example = notes.get(f, (0, where))
+            notes[f] = (count + len(same), example)
+    total = len(design.conditions())
+    return [f"{f} has no effect in {count} of {total} conditions{f' (e.g. with {where})' if where else ''}: they show the "
+            "agent the same prompts, so their rows are the same experiment" for f, (count, where) in notes.items()]
+
+
 def check_models(*models: str | None, roles: Sequence[str] = ("model", "judge model")) -> None:
     """Each model can be built (known provider, file present, key set), or one line saying which cannot."""
     from inspect_ai.model import get_model
@@ -353,6 +378,10 @@ def execute(spec: RunSpec, run_dir: Path, resuming: bool, console: Console | Non
         f"[bold]{escape(models)}[/], {len(conditions)} condition(s) × {plan}; world {spec.world}; "
         f"seed {spec.seed} (reproduce with --seed {spec.seed}); protocol {spec.protocol}"
     )
+    world = fam.world(spec.world, spec.seed if spec.world == "random" else None)
+    inert = inert_factors(fam, design, world)
+    for note in inert:
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     if spec.preflight and not resuming:
         preflight([*spec.models, *([spec.judge_model] if spec.judge_model else [])])
     if resuming:
@@ -371,6 +400,7 @@ def execute(spec: RunSpec, run_dir: Path, resuming: bool, console: Console | Non
         result = finish(run_dir, f"{fam.name} · {models} · verdicts: {policy_label(policy, [spec.judge_model])}",
                         progress)
         result.tokens = token_totals(result.results, spec.judge_model)
+        result.notes += inert
         _write_spec(run_dir, spec, design, conditions, tokens=result.tokens)
         return result
     finally:

@@ -164,6 +164,8 @@ def _show_estimate(spec: Any, costs: list[Any]) -> None:
     for f, levels in design.chosen.items():
         if len(levels) > 1:
             console.print(f"  {f}: {', '.join(levels)}")
+    for note in api.inert_factors(fam, design, fam.world(spec.world, spec.seed if spec.world == "random" else None)):
+        console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
     def span(pair: tuple[Any, Any], money: bool = False) -> str:
         lo, hi = (f"{v:,.2f}" if money else f"{v:,}" for v in pair)
