@@ -640,14 +640,9 @@ def estimate(spec: RunSpec, prices: Mapping[str, Mapping[str, float]] | None = N
 
 def read_prices(path: str | Path) -> dict[str, dict[str, float]]:
     """A price table: YAML ``MODEL: {input: USD per million tokens, output: USD per million tokens}``."""
-    import yaml
+    from duress.yamlfile import read_yaml
 
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(f"cannot read the price table {path}: {getattr(err, 'strerror', None) or err}") from None
-    except yaml.YAMLError as err:
-        raise UsageError(f"price table {path} is not valid YAML: {str(err).splitlines()[0]}") from None
+    data = read_yaml(path, "price table", UsageError)
     if not isinstance(data, dict):
         raise UsageError(f"price table {path}: expected MODEL: {{input: USD, output: USD}} per million tokens")
     table: dict[str, dict[str, float]] = {}

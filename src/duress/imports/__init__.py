@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from duress.imports.formats import FORMATS, detect_format, read_any
 from duress.imports.material import documents_in, emails_in, session_time
@@ -32,6 +31,7 @@ from duress.imports.problems import ImportProblem
 from duress.imports.toolmap import ToolMap, load_tool_map
 from duress.imports.transcript import Transcript
 from duress.imports.world_draft import draft_world
+from duress.yamlfile import read_yaml
 
 __all__ = ["FORMATS", "ImportProblem", "ImportedRun", "Transcript", "ToolMap", "detect_format", "draft_world",
            "import_task", "judge_transcripts", "load_tool_map", "read_transcripts", "read_world_file"]
@@ -41,12 +41,7 @@ def read_world_file(path: Path, family: Any) -> dict[str, Any]:
     """The world file's data, validated against the family's roles."""
     from duress.world import WorldFileError
 
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        raise ImportProblem(f"cannot read world file {path}: {err}") from None
-    except yaml.YAMLError as err:
-        raise ImportProblem(f"world file {path} is not valid YAML: {str(err).splitlines()[0]}") from None
+    data = read_yaml(path, "world file", ImportProblem)
     try:
         family.world("file", data=data)
     except WorldFileError as err:

@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
 from duress.imports.problems import ImportProblem
+from duress.yamlfile import read_yaml
 
 MAX_TOOL_ENTRIES = 500
 
@@ -105,12 +105,7 @@ def load_tool_map(path: Path | None) -> ToolMap:
     """The built-in map, with the YAML file's entries (see the module) added over it."""
     if path is None:
         return ToolMap()
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        raise ImportProblem(f"cannot read tools file {path}: {err}") from None
-    except yaml.YAMLError as err:
-        raise ImportProblem(f"tools file {path} is not valid YAML: {str(err).splitlines()[0]}") from None
+    data = read_yaml(path, "tools file", ImportProblem)
     if not isinstance(data, dict) or not isinstance(data.get("tools"), dict) or set(data) - {"tools"}:
         raise ImportProblem(f"tools file {path}: expected a mapping with one key, tools: {{NAME: {{to: TARGET, args: {{...}}}}}}")
     if len(data["tools"]) > MAX_TOOL_ENTRIES:
