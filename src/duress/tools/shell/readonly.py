@@ -582,36 +582,6 @@ class _ReadOnly:
             batches = [command + items]
         return 123 if any([self._invoke(ctx, argv) for argv in batches or [command]]) else 0  # noqa: C419 (run all)
 
-    @_command("test", "[", help="check file types and compare values")
-    def _test(self, ctx: _Ctx) -> int:
-        args = list(ctx.args)
-        if ctx.name == "[" and (not args or args.pop() != "]"):
-            raise _Fail("bash: [: missing `]'", 2)
-        negate = bool(args) and args[0] == "!" and len(args) > 1
-        args = args[negate:]
-        if len(args) == 2:
-            path = self._abs(args[1])
-            checks = {"-e": self.fs.exists, "-f": self.fs.files.__contains__, "-d": self.fs.is_dir, "-r": self.fs.exists,
-                      "-s": lambda p: bool(self.fs.files.get(p)), "-z": lambda p: not args[1], "-n": lambda p: bool(args[1])}
-            if args[0] not in checks:
-                raise _Fail(f"bash: test: {args[0]}: unary operator expected", 2)
-            result = checks[args[0]](path)
-        elif len(args) == 3:
-            a, op, b = args
-            if op in (ints := {"-eq": "==", "-ne": "!=", "-lt": "<", "-le": "<=", "-gt": ">", "-ge": ">="}):
-                if bad := next((x for x in (a, b) if not re.fullmatch(r"-?[0-9]{1,18}", x)), None):
-                    raise _Fail(f"bash: test: {bad}: integer expression expected", 2)
-                a, b, op = int(a), int(b), ints[op]
-            ops = {"=": a == b, "==": a == b, "!=": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}
-            if op not in ops:
-                raise _Fail(f"bash: test: {op}: binary operator expected", 2)
-            result = ops[op]
-        elif len(args) > 3:
-            raise _Fail("bash: test: too many arguments", 2)
-        else:
-            result = bool(args and args[0])
-        return 0 if result != negate else 1
-
     @_command("history", help="display the command history list")
     def _history_cmd(self, ctx: _Ctx) -> int:
         ctx.out(_join_lines(f"{i:>5}  {line}" for i, line in enumerate(self._history, 1)))
