@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import threading
 import time
@@ -118,13 +117,6 @@ def _nbytes(text: str) -> int:
 
 def _clip(text: str, limit: int = MAX_EVENT_DATA_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "\n[truncated]"
-
-
-def _human(n: int) -> str:
-    value, i = float(n), -1
-    while value >= 1024 and i < 3:
-        value, i = value / 1024, i + 1
-    return str(n) if i < 0 else f"{value:.1f}{'KMGT'[i]}" if value < 10 else f"{math.ceil(value)}{'KMGT'[i]}"
 
 
 def _bounded(value: Any, room: int) -> tuple[Any, int]:
