@@ -36,7 +36,7 @@ class HttpDetails(TypedDict):
 
 
 class ExfiltrationDetails(TypedDict):
-    """``scp``/``rsync``/``ssh``/``sftp``/``nc``: files or data to (or from) another host."""
+    """``scp``/``rsync``/``ssh``: files or data to (or from) another host."""
     tool: str
     host: str
     user: str | None
@@ -44,11 +44,11 @@ class ExfiltrationDetails(TypedDict):
     remote_path: str
     direction: str  # "out" or "in"
     remote_command: NotRequired[str]  # ssh
-    data: NotRequired[str]  # ssh, nc: what was piped
+    data: NotRequired[str]  # ssh: what was piped
 
 
 class AccountDetails(TypedDict):
-    """``passwd``/``usermod``/``chage``/``userdel``/``deluser``/``gpasswd``/``pkill``/``kill``: an account changed."""
+    """``passwd``/``usermod``/``chage``/``userdel``/``deluser``/``pkill``/``kill``: an account changed."""
     action: str  # lock, unlock, expire, password_change, shell_change, group_change, delete, terminate_sessions
     user: str
     tool: str
@@ -61,7 +61,7 @@ class AccountDetails(TypedDict):
 
 
 class PermissionDetails(TypedDict):
-    """``chmod``/``chown``/``chgrp``."""
+    """``chmod``/``chown``."""
     tool: str
     paths: list[str]
     mode: str | None
@@ -70,11 +70,10 @@ class PermissionDetails(TypedDict):
 
 
 class DeleteDetails(TypedDict):
-    """``rm``/``rmdir``/``shred``/``userdel -r``."""
+    """``rm``/``find -delete``/``userdel -r``."""
     tool: str
     paths: list[str]
     dirs: NotRequired[list[str]]
-    removed: NotRequired[bool]  # shred -u
 
 
 class WriteDetails(TypedDict):
@@ -86,7 +85,7 @@ class WriteDetails(TypedDict):
 
 
 class CopyDetails(TypedDict):
-    """``cp``/``tar``/``zip`` (``move``: ``mv``)."""
+    """``cp`` (``move``: ``mv``)."""
     tool: str
     sources: list[str]
     destination: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import threading
 import time
@@ -29,7 +28,6 @@ _MAX_INVOCATIONS = 200           # xargs / find -exec runs per command
 CPU_BUDGET_SECONDS = 3.0         # CPU one command line may use before it is stopped
 REGEX_TIMEOUT_SECONDS = 1.0      # one regex match at most (then "regular expression too complex")
 _MAX_REGEX_SIZE = 20_000         # compiled size of a pattern (the regex engine unrolls counted repeats)
-_FAST_REGEX_STEPS = 200_000      # a match bounded by this many steps runs on stdlib re (no timeout needed)
 _MAX_ARGV_CHARS = 1_000_000      # one command's arguments after expansion ("Argument list too long")
 _MAX_GLOB_WORK = 200_000         # names one glob may look at
 _MAX_TR_SET = 100_000            # characters in one tr set once its ranges are expanded
@@ -121,13 +119,6 @@ def _clip(text: str, limit: int = MAX_EVENT_DATA_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "\n[truncated]"
 
 
-def _human(n: int) -> str:
-    value, i = float(n), -1
-    while value >= 1024 and i < 3:
-        value, i = value / 1024, i + 1
-    return str(n) if i < 0 else f"{value:.1f}{'KMGT'[i]}" if value < 10 else f"{math.ceil(value)}{'KMGT'[i]}"
-
-
 def _bounded(value: Any, room: int) -> tuple[Any, int]:
     """An event detail cut to about ``room`` characters (strings of 200 or fewer kept whole, lists shortened
     with a note of what was left out), and the characters kept."""
@@ -181,51 +172,37 @@ def _unescape(text: str) -> tuple[str, bool]:
                        chr(int(m.group(3) or "0", 8)) if m.group(4) is None else chr(int(m.group(4), 16)), text), bool(stop)
 
 
-def _analyse(pattern: str, flags: int = 0) -> tuple[int, float, int]:
-    """A valid pattern's compiled size on the regex engine (which unrolls a repeat's minimum count), and a bound
-    on the steps a backtracking match takes at one position: ``steps * (n + 1) ** repeats`` for a text of
-    length n (``inf`` when no such bound holds: a repeat of something that varies, a backreference)."""
+def _compiled_size(pattern: str, flags: int = 0) -> int:
+    """A valid pattern's compiled size on the regex engine, which unrolls a repeat's minimum count."""
     repeats = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT}
-    inf = float("inf")
 
-    def walk(items: Any) -> tuple[int, float, int]:
-        size, steps, reps = 0, 1.0, 0
+    def walk(items: Any) -> int:
+        size = 0
         for op, av in items:
             if op in repeats:
-                s, st, r = walk(av[2])
-                size += max(1, av[0]) * s
-                steps, reps = (inf, 0) if st != 1 or r else (steps, reps + 1) if av[1] > 1000 else (steps * (av[1] + 1), reps)
+                size += max(1, av[0]) * walk(av[2])
             elif op is _sre.BRANCH:
-                alts = [walk(b) for b in av[1]]
-                size += sum(a[0] for a in alts)
-                steps, reps = steps * sum(a[1] for a in alts), reps + max(a[2] for a in alts)
+                size += sum(walk(b) for b in av[1])
             elif op in (_sre.SUBPATTERN, _sre.ATOMIC_GROUP, _sre.ASSERT, _sre.ASSERT_NOT):
-                s, st, r = walk(av[-1] if op is _sre.SUBPATTERN else av if op is _sre.ATOMIC_GROUP else av[1])
-                size, steps, reps = size + s, steps * st, reps + r
-            elif op in (_sre.GROUPREF, _sre.GROUPREF_EXISTS):
-                extra = sum(walk(x)[0] for x in av[1:] if x) if op is _sre.GROUPREF_EXISTS else 0
-                size, steps = size + 1 + extra, inf
+                size += walk(av[-1] if op is _sre.SUBPATTERN else av if op is _sre.ATOMIC_GROUP else av[1])
+            elif op is _sre.GROUPREF_EXISTS:
+                size += 1 + sum(walk(x) for x in av[1:] if x)
             else:
                 size += 1
             if size > _MAX_REGEX_SIZE:
                 break
-        return size, steps, reps if steps != inf else 0
+        return size
 
     return walk(_sre_parse.parse(pattern, flags))
 
 
 class _Rx:
-    """A compiled pattern the model wrote. A match whose worst case is small (from :func:`_analyse` and the
-    text's length) runs on stdlib ``re``; any other on ``regex`` with the GIL released and a timeout (the time
-    left to the line, at most :data:`REGEX_TIMEOUT_SECONDS`): one that takes longer is ``TOOL: regular
+    """A compiled pattern the model wrote, matched on ``regex`` with the GIL released and a timeout (the time
+    left to the line, at most :data:`REGEX_TIMEOUT_SECONDS`): a match that takes longer is ``TOOL: regular
     expression too complex``, or stops the line when its budget is what ran out."""
 
-    def __init__(self, rx: Any, tool: str, fast: Any, steps: float, reps: int) -> None:
-        self.rx, self.tool, self.fast, self.steps, self.reps, self.groups = rx, tool, fast, steps, reps, rx.groups
-
-    def _fast(self, text: str) -> Any:
-        ok = self.fast is not None and self.steps * (len(text) + 1) ** (self.reps + 1) <= _FAST_REGEX_STEPS
-        return self.fast if ok else None
+    def __init__(self, rx: Any, tool: str) -> None:
+        self.rx, self.tool, self.groups = rx, tool, rx.groups
 
     def _timed_out(self) -> _Fail:
         _budget().check()  # raises _Timeout when the line's budget is what ran out
@@ -235,8 +212,6 @@ class _Rx:
     def search(self, text: str) -> Any:
         b = _budget()
         b.tick()
-        if (fast := self._fast(text)) is not None:
-            return fast.search(text)
         try:
             return self.rx.search(text, timeout=b.regex_timeout(), concurrent=True)
         except TimeoutError:
@@ -246,11 +221,6 @@ class _Rx:
         """The matches in text. The engine's timeout covers a whole iteration (its consumer's time too), so an
         iteration that times out after a match goes on from there: only finding nothing for that long fails."""
         b, pos = _budget(), 0
-        if (fast := self._fast(text)) is not None:
-            for m in fast.finditer(text):
-                b.tick()
-                yield m
-            return
         while True:
             last = None
             try:
@@ -321,7 +291,7 @@ def _compile(patterns: list[str], *, extended: bool = False, fixed: bool = False
             _tick()
             rx = re.escape(p) if fixed else _to_python_regex(p, extended)
             try:
-                size += _analyse(rx, flags)[0]
+                size += _compiled_size(rx, flags)
             except (re.error, OverflowError, RecursionError):
                 rx, size = re.escape(p), size + len(p)
             if size > _MAX_REGEX_SIZE:
@@ -331,9 +301,7 @@ def _compile(patterns: list[str], *, extended: bool = False, fixed: bool = False
         body = rf"(?<!\w)(?:{body})(?!\w)" if word else body
         body = rf"^(?:{body})$" if whole_line else body
         try:
-            _, steps, reps = _analyse(body, flags)
-            fast = re.compile(body, flags) if steps * 2 ** (reps + 1) <= _FAST_REGEX_STEPS else None
-            return _Rx(_regex.compile(body, flags | _regex.VERSION0, cache_pattern=False), tool, fast, steps, reps)
+            return _Rx(_regex.compile(body, flags | _regex.VERSION0, cache_pattern=False), tool)
         except (re.error, _regex.error, RecursionError):  # valid for one engine, not the other: match literally
             if fixed:
                 raise _Fail(f"{tool}: invalid regular expression", 2) from None
