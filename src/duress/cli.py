@@ -171,8 +171,9 @@ def _show_estimate(spec: Any, costs: list[Any]) -> None:
         lo, hi = (f"{v:,.2f}" if money else f"{v:,}" for v in pair)
         return lo if lo == hi else f"{lo} to {hi}"
 
-    console.print(f"Estimate, fewest to most: one model turn per user message with {api.SHORT_ANSWER}-token answers, "
-                  f"to every turn used with answers at their token bound; tokens ≈ characters / {api.CHARS_PER_TOKEN}.")
+    console.print(f"Estimate, from a typical run (one model turn per user message, {api.SHORT_ANSWER}-token answers) "
+                  f"to the bound (every turn used, answers at their token bound); tokens ≈ characters / "
+                  f"{api.CHARS_PER_TOKEN}, which tokenizers miss by up to a quarter either way.")
     for c in costs:
         role = "LLM judge" if c.role == "judge" else f"agent, {c.protocol} protocol"
         console.print(f"[bold]{escape(c.model)}[/] ({role}): {c.samples:,} samples", highlight=False)
