@@ -558,12 +558,12 @@ def finish(run_dir: Path, title: str, progress: _Progress | None = None) -> RunR
 CHARS_PER_TOKEN = 4  # a rough, provider-neutral rule for English text; tokenizers differ by ±25%
 ASSUMED_OUTPUT = 600  # tokens per model turn when --max-tokens does not bound it
 TOOL_RESULT_TOKENS = 150  # what one turn's tool results add to the conversation, roughly
-SHORT_ANSWER = 200  # tokens of one answer in the fewest case
+SHORT_ANSWER = 200  # tokens of one answer in a typical run
 
 
 @dataclass
 class Cost:
-    """One model's (or the judge's) share of a run: calls and tokens as (fewest, most), and money if priced."""
+    """One model's (or the judge's) share of a run: calls and tokens as (typical, bound), and money if priced."""
 
     model: str
     role: str  # "agent" or "judge"
@@ -581,11 +581,11 @@ def _tokens(text: str) -> int:
 
 def estimate(spec: RunSpec, prices: Mapping[str, Mapping[str, float]] | None = None) -> list[Cost]:
     """What ``spec`` will cost, from the prompts it renders: per model (and the judge) the model calls
-    and tokens, fewest (one model turn per user message) to most (every turn used, every answer at
-    its token bound), and with ``prices`` (model → USD per million ``input``/``output`` tokens) money.
+    and tokens, from a typical run (one model turn per user message, short answers) to the bound
+    (every turn used, every answer at its token bound), and with ``prices`` (model → USD per million
+    ``input``/``output`` tokens) money. Tokens are characters / :data:`CHARS_PER_TOKEN`.
 
-    With ``until_ci`` the samples are at most ``max_samples`` per condition (the most) and one round
-    (the fewest)."""
+    With ``until_ci`` the samples are one round per condition (typical) to ``max_samples`` (bound)."""
     from duress.agent import default_max_turns, default_protocol
     from duress.judges.llm import MAX_ANSWER_TOKENS, MAX_ENV_CHARS, MAX_ENV_ITEMS, plan_for
     from duress.tools.base import text_instructions
