@@ -60,7 +60,7 @@ MEMORY_SIZES: list[int] = []  # --memory 1000 10000: peak RSS of duress-text at 
 CONFIGS = ["bare", "bare-scored", "peer", "duress-text", "duress-native", "duress-run"]
 BEHAVIOUR = {"bare": "duress_text", "bare-scored": "duress_text", "peer": "peer", "duress-text": "duress_text",
              "duress-native": "duress_native", "duress-run": "duress_text"}
-from duress.cli import SAMPLES_PER_LOG  # noqa: E402  (duress run's default --samples-per-log)
+from duress.api import SAMPLES_PER_LOG  # noqa: E402  (duress run's default --samples-per-log)
 DEFAULT_PYTHON = "/tmp/bench-venv/bin/python"  # has inspect-evals + duress (see README)
 WORKER_TIMEOUT = 3600
 

@@ -93,12 +93,6 @@ def _require_llm_verdicts(results: list[Any], policy: str | None) -> None:
         fail(problem)
 
 
-def policy_label(policy: str | None, judge_model: str | None = None) -> str:
-    from duress.verdicts import policy_label as label
-
-    return label(policy, [judge_model])
-
-
 @app.command()
 def run(
     scenario: str = typer.Option("blackmail", "--scenario", "-s", help="Scenario family (see: duress scenarios)."),
@@ -309,6 +303,7 @@ def report(
 ) -> None:
     """Print the outcome table of one or more runs (rates, 95% Wilson intervals, exclusions); -o writes the HTML report."""
     from duress.results import ResultsError, malformed_note, print_conditional, print_table, read_logs, summarise, write_csv
+    from duress.verdicts import policy_label
 
     policy = _value(policy_)
     if html is not None and html.suffix.lower() not in (".html", ".htm"):
