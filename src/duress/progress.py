@@ -2,14 +2,15 @@
 
 The bar advances per finished sample and counts model calls as they return (a sample of a multi-turn
 family can take minutes, so the call count shows the run is moving between samples). When the output
-is not a terminal (a pipe, a CI log, a notebook's captured stream), a plain line is printed at most
-every :data:`PLAIN_INTERVAL` seconds and once at the end.
+is not a terminal (a pipe, a CI log, a notebook's captured stream), a plain line is printed every
+:data:`PLAIN_INTERVAL` seconds (also while one long model call runs) and once at the end.
 """
 
 from __future__ import annotations
 
 import io
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
@@ -102,12 +103,24 @@ def sample_progress(total: int, description: str, console: Console) -> Iterator[
         plain()
 
     _on_sample, _on_call = sample_ended, call_returned
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(1.0):
+            plain()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    if not terminal:  # a line even while one long model call runs
+        ticker.start()
     captured = io.StringIO()
     try:
         with progress, redirect_stdout(captured):
             yield tally
     finally:
         _on_sample = _on_call = None
+        stop.set()
+        if ticker.is_alive():
+            ticker.join()
         plain(force=True)
         text = captured.getvalue()
         if text.strip() and not text.lstrip().startswith("inspect_ai v"):
