@@ -18,7 +18,7 @@ from .limits import (_MAX_ARGV_CHARS, _MAX_DEPTH, _MAX_DISPATCHES, _MAX_EVENT_CH
                      MAX_EVENT_DATA_CHARS, MAX_OUTPUT_CHARS, STOPPED_MESSAGE, _Abort, _bounded, _Budget, _budget, _clip,
                      _current, _digest, _Exit, _Fail, _FsError, _join_lines, _ParseError, _SubstitutionError, _tick,
                      _Timeout)
-from .syntax import _HereDoc, _Lexer, _parse, _Redirect, _Simple, _Word
+from .syntax import _HereDoc, _parse, _Simple, _tokenize, _Word
 from .vfs import _DEVICES, _FileSystem
 
 
@@ -277,13 +277,10 @@ class _Runtime:
     def _run_line(self, line: str, term: _Sink, depth: int) -> int:
         """Parse and run a line (or script) writing to term; syntax errors are reported, not raised."""
         try:
-            program = _parse(_Lexer(line).tokenize())
-        except _ParseError as exc:
-            term.write(2, f"bash: {exc}\n")
-            return 2
-        except _SubstitutionError:
-            term.write(2, "bash: command substitution is not available in this shell\n")
-            return 1
+            program = _parse(_tokenize(line))
+        except _Fail as exc:
+            term.write(2, exc.message + "\n")
+            return exc.code
         simples = [s for andor in program for _, p in andor for s in p]
         keywords = [s.words[0].parts[0][1] for s in simples if s.words and len(s.words[0].parts) == 1
                     and s.words[0].parts[0][0] == "lit" and s.words[0].parts[0][1] in _KEYWORDS]
@@ -353,23 +350,24 @@ class _Runtime:
             self._event("write", ctx, tool="redirect", paths=[path], append=append, content=_clip(written))
         return "".join(piped), ctx.sources | ctx.stdin_sources, status
 
-    def _redirect(self, r: _Redirect, fds: dict, ctx: _Ctx, opened: dict) -> None:
-        if isinstance(r.target, _HereDoc):
-            ctx.stdin = self._expand_text(r.target.body) if r.target.expand else r.target.body
-            ctx.text += f" <<{r.target.delimiter}"
+    def _redirect(self, r: tuple, fds: dict, ctx: _Ctx, opened: dict) -> None:
+        op, fd, target = r
+        if isinstance(target, _HereDoc):
+            ctx.stdin = self._expand_text(target.body) if target.expand else target.body
+            ctx.text += f" <<{target.delimiter}"
             return
-        words = self._expand(r.target)
+        words = self._expand(word := target)
         if len(words) != 1:
-            raise _Fail(f"bash: {r.target.source()}: ambiguous redirect")
-        target, op = words[0], r.op
-        ctx.text += f" {'' if r.fd is None else r.fd}{op} {shlex.quote(target)}"
+            raise _Fail("bash: " + "".join(("$" if k == "var" else "") + t for k, t in word.parts) + ": ambiguous redirect")
+        target = words[0]
+        ctx.text += f" {'' if fd is None else fd}{op} {shlex.quote(target)}"
         if op == "<<<":
             ctx.stdin = target + "\n"
             return
         if op in (">&", "<&") and (target == "-" or (target.isascii() and target.isdigit() and len(target) < 3)):
             if target != "-" and int(target) not in fds:
                 raise _Fail(f"bash: {target}: Bad file descriptor")
-            fds[r.fd if r.fd is not None else (1 if op == ">&" else 0)] = "null" if target == "-" else fds[int(target)]
+            fds[fd if fd is not None else (1 if op == ">&" else 0)] = "null" if target == "-" else fds[int(target)]
             return
         path = self._abs(target)
         if self.fs.is_dir(path) and path not in _DEVICES:
@@ -392,7 +390,7 @@ class _Runtime:
         if op in ("&>", "&>>", ">&"):
             fds[1] = fds[2] = dest
         else:
-            fds[1 if r.fd is None else r.fd] = dest
+            fds[1 if fd is None else fd] = dest
 
     def _dispatch(self, ctx: _Ctx) -> int:
         """Find and run the command named by argv[0] (after sudo, env, nohup and the like)."""
@@ -484,7 +482,7 @@ class _Runtime:
                 if home is not None:
                     segments.append((home, True))
                     text = sep + tail
-            segments.append((self._var(text), True) if kind in ("var", "qvar") else (text, kind == "q"))
+            segments.append((self._var(text), True) if kind == "var" else (text, kind == "q"))
         segments = [(t, q) for t, q in segments if t]
         if not segments and not any(k == "q" for k, _ in word.parts):
             return []
