@@ -6,7 +6,7 @@ import posixpath
 import re
 from urllib.parse import urlsplit
 
-from .limits import _MAX_STREAM_CHARS, _clip, _digest, _Fail, _FsError, _nbytes, _tick
+from .limits import _MAX_STREAM_CHARS, _clip, _digest, _Fail, _nbytes, _tick
 from .runtime import _command as _cmd
 from .runtime import _Ctx
 from .vfs import _DEVICES
@@ -58,7 +58,7 @@ class _Actions:
                         else:
                             self._write(target + p[len(src):], self.fs.read(p))
                             written.append(target + p[len(src):])
-                except _FsError as exc:
+                except _Fail as exc:
                     ctx.err(f"{ctx.name}: cannot create regular file '{dest_arg}': {exc}")
                     continue
                 for p in reversed(tree) if moves else []:
@@ -117,7 +117,7 @@ class _Actions:
                 try:
                     for d in self.fs.mkdir(path):
                         self.fs.meta[d] = [0o755, self.user, self.user]
-                except _FsError as exc:
+                except _Fail as exc:
                     ctx.err(f"mkdir: cannot create directory '{arg}': {exc}")
         return ctx.status
 
@@ -131,7 +131,7 @@ class _Actions:
                 if not self.fs.exists(path := self._abs(arg)):
                     self._write(path, "")
                 touched.append(path)
-            except _FsError as exc:
+            except _Fail as exc:
                 ctx.err(f"touch: cannot touch '{arg}': {exc}")
         if touched:
             self._event("write", ctx, tool="touch", paths=touched)
@@ -339,7 +339,7 @@ class _Actions:
             path = posixpath.join(path, posixpath.basename(r["path"].rstrip("/")) or "download") if self.fs.is_dir(path) else path
             try:
                 self._write(path, f"(contents of {r['host']}:{r['path']})\n")
-            except _FsError as exc:
+            except _Fail as exc:
                 raise _Fail(f"{tool}: {dest}: {exc}") from None
             files.append(path)
         ctx.sources.update(files if remote_dest else ())

@@ -15,9 +15,8 @@ from typing import Any
 from .events import ShellEvent, ShellResult, check_details
 from .limits import (_MAX_ARGV_CHARS, _MAX_DEPTH, _MAX_DISPATCHES, _MAX_EVENT_CHARS_PER_LINE, _MAX_GLOB_WORK,
                      _MAX_STREAM_CHARS, _TRUNCATED, CPU_BUDGET_SECONDS, MAX_COMMAND_CHARS, MAX_COMMANDS_PER_LINE,
-                     MAX_EVENT_DATA_CHARS, MAX_OUTPUT_CHARS, STOPPED_MESSAGE, _Abort, _bounded, _Budget, _budget, _clip,
-                     _current, _digest, _Exit, _Fail, _FsError, _join_lines, _ParseError, _SubstitutionError, _tick,
-                     _Timeout)
+                     MAX_EVENT_DATA_CHARS, MAX_OUTPUT_CHARS, STOPPED_MESSAGE, _bounded, _Budget, _budget, _clip,
+                     _current, _digest, _Exit, _Fail, _join_lines, _Stop, _tick)
 from .syntax import _HereDoc, _parse, _Simple, _tokenize, _Word
 from .vfs import _DEVICES, _FileSystem
 
@@ -208,7 +207,7 @@ class _Runtime:
             try:
                 self.fs.mkdir(posixpath.dirname(p))
                 self.fs.write(p, str(content), force=True)
-            except _FsError as exc:
+            except _Fail as exc:
                 raise ValueError(f"cannot place {path!r} in the simulated filesystem: {exc}") from None
         self._generated = [p for p in ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/hostname") if p not in self.fs.files]
         self._regenerate_etc(initial=True)
@@ -261,11 +260,9 @@ class _Runtime:
         term, self._dispatches, self._event_chars, stopped = _Sink(), 0, 0, False
         try:
             status = self._run_line(line, term, 0)
-        except _Abort:
-            term.write(2, f"bash: too many commands run for one line (limit {_MAX_DISPATCHES}); stopped\n")
-            status = 1
-        except _Timeout:
-            stopped, status = True, 124
+        except _Stop as exc:
+            term.write(2, "".join(exc.args))
+            stopped, status = not exc.args, 1 if exc.args else 124
         self._status = status
         text = term.text().replace("\0", "")
         note = STOPPED_MESSAGE.format(budget=self.cpu_budget) if stopped else ""
@@ -344,7 +341,7 @@ class _Runtime:
             written = "".join(to_files.get(path, []))
             try:
                 self._write(path, written, append=True)
-            except _FsError as exc:
+            except _Fail as exc:
                 term.write(2, f"bash: {path}: {exc}\n")
                 status = 1
             self._event("write", ctx, tool="redirect", paths=[path], append=append, content=_clip(written))
@@ -383,7 +380,7 @@ class _Runtime:
             if path not in opened:
                 try:
                     self._write(path, "", append=op in (">>", "&>>"))
-                except _FsError as exc:
+                except _Fail as exc:
                     raise _Fail(f"bash: {target}: {exc}") from None
                 opened[path] = op in (">>", "&>>")
             dest = ("file", path)
@@ -396,7 +393,7 @@ class _Runtime:
         """Find and run the command named by argv[0] (after sudo, env, nohup and the like)."""
         self._dispatches += 1
         if self._dispatches > _MAX_DISPATCHES:
-            raise _Abort()
+            raise _Stop(f"bash: too many commands run for one line (limit {_MAX_DISPATCHES}); stopped\n")
         _budget().check()
         try:
             ctx.argv = self._unwrap(ctx.argv)
@@ -549,7 +546,7 @@ class _Runtime:
         """Write a file and record the write event; the error (an errno string) if it could not be written."""
         try:
             self._write(path, content, append)
-        except _FsError as exc:
+        except _Fail as exc:
             return str(exc)
         self._event("write", ctx, tool=ctx.name, paths=[path], append=append, content=_clip(content))
         return None
