@@ -259,7 +259,7 @@ class _Actions:
 
     @_cmd("curl", help="transfer a URL")
     def _curl(self, ctx: _Ctx) -> int:
-        o, urls = ctx.getopt(*_CURL, curl=True)
+        o, urls = ctx.getopt(*_CURL, code=2)
         if not urls:
             raise _Fail("curl: no URL specified!\ncurl: try 'curl --help' or 'curl --manual' for more information", 2)
         files: list[str] = []
