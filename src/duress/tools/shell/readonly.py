@@ -14,7 +14,10 @@ from .runtime import _COMMANDS, _command, _Ctx
 from .vfs import _DEVICES
 
 _PRINTF = re.compile(r"%([-+ 0#]*)(\d*)(?:\.(\d+))?([sdiuxXfeEgcb%])")
-_SHELL_ONLY = {"cd", "export", "unset", "alias", "source", ".", "history", "exit", "set", "type"}
+_SHELL_ONLY = {"cd", "export", "unset", "alias", "source", ".", "history", "exit", "set"}
+_SED_COMMAND = re.compile(r"[\s;]*(\d+|\$|/(?:[^/\\\n]|\\.)*/)?(.?)")
+_TR_CLASSES = {"[:lower:]": "a-z", "[:upper:]": "A-Z", "[:digit:]": "0-9", "[:alpha:]": "a-zA-Z",
+               "[:alnum:]": "a-zA-Z0-9", "[:space:]": " \t\n\r\f\v", "[:punct:]": "!-/:-@[-`{-~"}
 
 
 class _ReadOnly:
@@ -22,16 +25,15 @@ class _ReadOnly:
 
     def _ls_rows(self, ctx: _Ctx, entries: list[tuple[str, str]], long: bool, total: bool) -> str:
         if not long:
-            names = [n for n, _ in entries]
-            return ("  " if ctx.tty else "\n").join(names) + "\n" if names else ""
+            return ("  " if ctx.tty else "\n").join(n for n, _ in entries) + "\n" if entries else ""
         rows, when = [], f"{self._dt:%b} {self._dt.day:>2} {self._dt:%H:%M}"
         for name, path in entries:
             _tick()
             (mode, owner, group), is_dir = self._meta(path), self.fs.is_dir(path)
             bits = "".join(ch if mode & (1 << (8 - i)) else "-" for i, ch in enumerate("rwxrwxrwx"))
             kind = "d" if is_dir else "c" if path in _DEVICES else "-"
-            rows.append((kind + bits, "2" if is_dir else "1", owner, group,
-                         str(4096 if is_dir else _nbytes(self.fs.files.get(path, ""))), name))
+            size = str(4096 if is_dir else _nbytes(self.fs.files.get(path, "")))
+            rows.append((kind + bits, "2" if is_dir else "1", owner, group, size, name))
         w = [max((len(r[i]) for r in rows), default=0) for i in range(5)]
         return (f"total {4 * len(rows)}\n" if total else "") + _join_lines(
             f"{r[0]} {r[1]} {r[2]:<{w[2]}} {r[3]:<{w[3]}} {r[4]:>{w[4]}} {when} {r[5]}" for r in rows)
@@ -39,26 +41,24 @@ class _ReadOnly:
     @_command("ls", help="list directory contents")
     def _ls(self, ctx: _Ctx) -> int:
         o, paths = ctx.getopt("laAR1d", "all:a almost-all:A recursive:R directory:d", code=2)
-        files, dirs, sections = [], [], []
+        files, queue, sections = [], [], []
         for p in paths or ["."]:
             if not self.fs.exists(ap := self._abs(p)):
                 ctx.err(f"ls: cannot access '{p}': No such file or directory")
                 ctx.status = 2
             else:
-                (dirs if self.fs.is_dir(ap) and "d" not in o else files).append((p, ap))
-        if files:
-            sections.append(self._ls_rows(ctx, sorted(files), "l" in o, False))
-        queue = sorted(dirs)
+                (queue if self.fs.is_dir(ap) and "d" not in o else files).append((p, ap))
+        sections += [self._ls_rows(ctx, sorted(files), "l" in o, False)] if files else []
+        queue.sort()
         while queue:
             _tick()
             disp, ap = queue.pop(0)
             names = [n for n in self.fs.listdir(ap) if "a" in o or "A" in o or not n.startswith(".")]
-            entries = ([(".", ap), ("..", posixpath.dirname(ap))] if "a" in o else []) + \
-                [(n, posixpath.join(ap, n)) for n in names]
-            sections.append((f"{disp}:\n" if len(paths) > 1 or "R" in o else "") + self._ls_rows(ctx, entries, "l" in o, True))
+            entries = [(".", ap), ("..", posixpath.dirname(ap))] * ("a" in o) + [(n, posixpath.join(ap, n)) for n in names]
+            head = f"{disp}:\n" if len(paths) > 1 or "R" in o else ""
+            sections.append(head + self._ls_rows(ctx, entries, "l" in o, True))
             if "R" in o:
-                queue[0:0] = [(posixpath.join(disp, n), posixpath.join(ap, n)) for n in names
-                              if self.fs.is_dir(posixpath.join(ap, n))]
+                queue[0:0] = [(posixpath.join(disp, n), p) for n, p in entries[2 * ("a" in o):] if self.fs.is_dir(p)]
         ctx.out("\n".join(sections))
         return ctx.status
 
@@ -84,19 +84,18 @@ class _ReadOnly:
     def _head_tail(self, ctx: _Ctx) -> int:
         args = ["-n" + a[1:] if re.fullmatch(r"-\d+", a) else a for a in ctx.args]
         o, operands = ctx.getopt("n:c:qf", "lines:n bytes:c quiet:q follow:f", args=args)
-        by_chars = "c" in o
-        if not re.fullmatch(r"[+-]?\d{1,9}", spec := str(o.get("c" if by_chars else "n", "10"))):
-            raise _Fail(f"{ctx.name}: invalid number of {'bytes' if by_chars else 'lines'}: '{spec}'")
+        chars = "c" in o
+        if not re.fullmatch(r"[+-]?\d{1,9}", spec := str(o.get("c" if chars else "n", "10"))):
+            raise _Fail(f"{ctx.name}: invalid number of {'bytes' if chars else 'lines'}: '{spec}'")
         n, inputs = abs(int(spec)), list(self._inputs(ctx, operands))
-        for idx, (label, text) in enumerate(inputs):
-            if len(inputs) > 1 and "q" not in o:
-                ctx.out(("\n" if idx else "") + f"==> {label} <==\n")
-            items = text if by_chars else _lines(text)
+        for k, (label, text) in enumerate(inputs):
+            ctx.out(("\n" if k else "") + f"==> {label} <==\n" if len(inputs) > 1 and "q" not in o else "")
+            items = text if chars else _lines(text)
             if ctx.name == "tail":
-                items = items[n - 1 if n else 0:] if spec.startswith("+") else (items[-n:] if n else items[:0])
+                items = items[max(n - 1, 0):] if spec[0] == "+" else items[-n:] if n else items[:0]
             else:
-                items = items[:-n] if spec.startswith("-") else items[:n]
-            ctx.out(items if by_chars else _join_lines(items))
+                items = items[:-n] if spec[0] == "-" else items[:n]
+            ctx.out(items if chars else _join_lines(items))
         return ctx.status
 
     @_command("grep", "egrep", help="print lines that match patterns")
@@ -126,30 +125,24 @@ class _ReadOnly:
         names = ("H" in o or len(inputs) > 1 or (recursive and any(p for _, p in inputs))) and "h" not in o
         found = False
         for label, path in inputs:
-            if path is None:
-                if not (texts := list(self._inputs(ctx, [label]))):
-                    ctx.status = 2
-                    continue
-                label, text = texts[0]
-            else:
-                _budget().check()
-                ctx.sources.add(path)
-                text = self.fs.read(path)
+            if path is None and not (texts := list(self._inputs(ctx, [label]))):
+                ctx.status = 2
+                continue
+            label, text = texts[0] if path is None else (label, self._read(ctx, "grep", path))
             lines = _lines(text)
             selected = [i for i, line in enumerate(lines) if bool(regex.search(line)) != ("v" in o)]
             found, shown = found or bool(selected), label if names else None
-            if "q" in o:
-                if found:
-                    return 0
-            elif "l" in o:
-                ctx.out(f"{shown or '(standard input)'}\n" if selected else "")
+            if "q" in o and found:
+                return 0
+            if "l" in o and selected:
+                ctx.out(f"{shown or '(standard input)'}\n")
             elif "c" in o:
                 ctx.out(f"{shown}:{len(selected)}\n" if shown else f"{len(selected)}\n")
             elif selected and "\0" in text:
                 ctx.out(f"Binary file {shown or '(standard input)'} matches\n")
-            else:
+            elif "l" not in o and "q" not in o:
                 self._grep_lines(ctx, o, regex, shown, lines, selected, before, after)
-        return 2 if ctx.status else (0 if found else 1)
+        return 2 if ctx.status else 0 if found else 1
 
     @staticmethod
     def _grep_lines(ctx: _Ctx, o: Any, regex: Any, label: str | None, lines: list[str], selected: list[int],
@@ -158,30 +151,26 @@ class _ReadOnly:
         chosen, previous, upto = set(selected), None, -1
         for s in selected:
             for i in range(max(upto + 1, s - before, 0), min(len(lines), s + after + 1)):
-                upto = i
                 if ctx.full:
                     return
                 _tick()
                 ctx.out("--\n" if previous is not None and i > previous + 1 and (before or after) else "")
-                previous, sep = i, ":" if i in chosen else "-"
+                upto = previous = i
+                sep = ":" if i in chosen else "-"
                 prefix = (f"{label}{sep}" if label else "") + (f"{i + 1}{sep}" if "n" in o else "")
                 if "o" in o and i in chosen and "v" not in o:
                     for m in regex.finditer(lines[i]):
-                        if m.group():
-                            ctx.out(f"{prefix}{m.group()}\n")
-                            if ctx.full:
-                                return
+                        if ctx.full:
+                            return
+                        ctx.out(f"{prefix}{m.group()}\n" if m.group() else "")
                 else:
                     ctx.out(f"{prefix}{lines[i]}\n")
 
     @_command("find", help="search for files in a directory hierarchy")
     def _find(self, ctx: _Ctx) -> int:
         args, roots, tests, execs, maxdepth, delete, i = ctx.args, [], [], [], 10_000, False, 0
-        while args and not args[0].startswith("-"):
-            roots, args = roots + [args[0]], args[1:]
-        preds = {"-name": lambda v: lambda p, d: fnmatch.fnmatchcase(posixpath.basename(d), v),
-                 "-iname": lambda v: lambda p, d: fnmatch.fnmatchcase(posixpath.basename(d).lower(), v.lower()),
-                 "-type": lambda v: lambda p, d: self.fs.is_dir(p) if v == "d" else v == "f" and self.fs.is_file(p)}
+        while args[i:] and not args[i].startswith("-"):
+            roots, i = roots + [args[i]], i + 1
         while i < len(args):
             a, value = args[i], args[i + 1] if i + 1 < len(args) else None
             if a == "-exec":
@@ -189,19 +178,19 @@ class _ReadOnly:
                     raise _Fail("find: missing argument to `-exec'")
                 execs.append((args[i + 1:end], args[end] == "+"))
                 i = end + 1
-            elif a in ("-print", "-delete"):
+                continue
+            if a in ("-print", "-delete"):
                 delete, i = delete or a == "-delete", i + 1
-            elif a not in (*preds, "-maxdepth"):
+                continue
+            if a not in ("-name", "-iname", "-type", "-maxdepth"):
                 raise _Fail(f"find: unknown predicate `{a}'")
-            elif value is None:
+            if value is None:
                 raise _Fail(f"find: missing argument to `{a}'")
-            elif a == "-maxdepth":
-                if not (value.isascii() and value.isdigit()):
-                    raise _Fail(f"find: Expected a positive decimal integer argument to -maxdepth, but got `{value}'")
-                maxdepth, i = int(value), i + 2
-            else:
-                tests.append(preds[a](value))
-                i += 2
+            if a == "-maxdepth" and not (value.isascii() and value.isdigit()):
+                raise _Fail(f"find: Expected a positive decimal integer argument to -maxdepth, but got `{value}'")
+            maxdepth = int(value) if a == "-maxdepth" else maxdepth
+            tests += [(a, value)] if a != "-maxdepth" else []
+            i += 2
         matches: list[tuple[str, str]] = []
         for root in roots or ["."]:
             if not self.fs.exists(ap := self._abs(root)):
@@ -211,16 +200,22 @@ class _ReadOnly:
                 _tick()
                 rel = p[len(ap):].lstrip("/")
                 disp = root if not rel else (root.rstrip("/") + "/" + rel if root != "/" else "/" + rel)
-                if (rel.count("/") + 1 if rel else 0) <= maxdepth and all(t(p, disp) for t in tests):
+                if (rel.count("/") + 1 if rel else 0) <= maxdepth and all(self._find_test(p, disp, *t) for t in tests):
                     matches.append((p, disp))
         if not execs and not delete:
-            ctx.out("".join(d + "\n" for _, d in matches))
+            ctx.out(_join_lines(d for _, d in matches))
         if delete:
             self._delete(ctx, "find", [p for p, _ in reversed(matches) if p not in ("/", self.home)])
         for template, batch in execs:
             for group in ([[d for _, d in matches]] if batch else [[d] for _, d in matches])[:_MAX_INVOCATIONS]:
                 self._invoke(ctx, [x for t in template for x in (group if t == "{}" else [_replaced(t, "{}", group[0], "find")])])
         return ctx.status
+
+    def _find_test(self, path: str, shown: str, test: str, value: str) -> bool:
+        if test == "-type":
+            return self.fs.is_dir(path) if value == "d" else value == "f" and self.fs.is_file(path)
+        name = posixpath.basename(shown)
+        return fnmatch.fnmatchcase(name.lower(), value.lower()) if test == "-iname" else fnmatch.fnmatchcase(name, value)
 
     @_command("wc", help="print newline, word, and byte counts for each file")
     def _wc(self, ctx: _Ctx) -> int:
@@ -251,31 +246,27 @@ class _ReadOnly:
             raise _Fail("printf: usage: printf format [arguments]", 2)
         fmt, args, out, size = ctx.args[0], ctx.args[:0:-1], [], 0  # args reversed: popped from the end
 
-        def convert(flags: str, width: str, prec: str | None, conv: str, arg: str) -> str:
+        def convert(flags: str, width: str, prec: str | None, conv: str) -> str:
+            arg = args.pop() if args else ""
             spec = "%" + flags + str(min(int(width or 0), 1000) or "") + (f".{min(int(prec), 100)}" if prec else "")
             try:
                 value: Any = arg if conv == "s" else _unescape(arg)[0] if conv == "b" else arg[:1] if conv == "c" else \
                     float(arg or 0) if conv in "feEg" else int(arg or "0", 16 if arg[:2].lower() == "0x" else 10)
-            except ValueError:
-                ctx.err(f"printf: {arg}: invalid number")
-                value = 0
-            try:
                 return (spec + ("s" if conv in "sbc" else "d" if conv in "iu" else conv)) % value
-            except (TypeError, ValueError, OverflowError):
-                return str(value)
+            except (ValueError, OverflowError):
+                ctx.err(f"printf: {arg}: invalid number")
+                return "0"
 
-        while True:
+        while size <= _MAX_STREAM_CHARS:  # the rest would be cut: stop building it
             pos, consumed = 0, False
             for m in _PRINTF.finditer(fmt):
                 _tick()
-                if size > _MAX_STREAM_CHARS:  # the rest would be cut: stop building it
+                out += [_unescape(fmt[pos:m.start()])[0], "%" if m.group(4) == "%" else convert(*m.groups())]
+                consumed, pos, size = consumed or m.group(4) != "%", m.end(), size + len(out[-2]) + len(out[-1])
+                if size > _MAX_STREAM_CHARS:
                     break
-                out.append(_unescape(fmt[pos:m.start()])[0])
-                out.append("%" if m.group(4) == "%" else convert(*m.groups(), args.pop() if args else ""))
-                consumed = consumed or m.group(4) != "%"
-                pos, size = m.end(), size + len(out[-2]) + len(out[-1])
             out.append(_unescape(fmt[pos:])[0])
-            if not consumed or not args or size > _MAX_STREAM_CHARS:
+            if not consumed or not args:
                 break
         ctx.out("".join(out)[:_MAX_STREAM_CHARS])
         return ctx.status
@@ -291,7 +282,7 @@ class _ReadOnly:
             _tick()
             text = (sep or " ").join((line.split(sep) if sep else line.split())[start - 1:end]) if key_spec else line
             num = re.match(r"\s*(-?\d+(?:\.\d+)?)", text) if "n" in o else None
-            return (float(num.group(1)) if num else 0.0, text)
+            return float(num.group(1)) if num else 0.0, text
 
         lines.sort(key=key, reverse="r" in o)
         if "u" in o:
@@ -322,10 +313,10 @@ class _ReadOnly:
         wanted: set[int] = set()
         for part in spec.split(","):
             _tick()
-            if not (m := re.fullmatch(r"(\d*)-?(\d*)", part)) or part in ("", "-"):
+            if not (m := re.fullmatch(r"(\d*)(-?)(\d*)", part)) or part in ("", "-"):
                 raise _Fail(f"cut: invalid field value '{part}'")
             lo = int(m.group(1) or 1)
-            wanted.update(range(lo, min(int(m.group(2)) if m.group(2) else lo if "-" not in part else 10_000, 10_000) + 1))
+            wanted.update(range(lo, min(int(m.group(3) or (10_000 if m.group(2) else lo)), 10_000) + 1))
         delim, out = o.get("d", "\t")[:1] or "\t", []
         for line in _lines(self._text_input(ctx, operands)):
             _tick()
@@ -339,8 +330,7 @@ class _ReadOnly:
     @staticmethod
     def _tr_set(spec: str) -> str:
         """A tr set with its classes and ranges expanded; its size is checked before it is built."""
-        for name, value in {"[:lower:]": "a-z", "[:upper:]": "A-Z", "[:digit:]": "0-9", "[:alpha:]": "a-zA-Z",
-                            "[:alnum:]": "a-zA-Z0-9", "[:space:]": " \t\n\r\f\v", "[:punct:]": "!-/:-@[-`{-~"}.items():
+        for name, value in _TR_CLASSES.items():
             spec = spec.replace(name, value)
         spec, items, i, size = _unescape(spec)[0], [], 0, 0
         while i < len(spec):
@@ -357,9 +347,9 @@ class _ReadOnly:
         o, sets = ctx.getopt("dscC", "delete:d squeeze-repeats:s complement:c")
         if not sets or (len(sets) < 2 and "d" not in o and "s" not in o):
             raise _Fail("tr: missing operand\nTry 'tr --help' for more information.")
-        text, set1, complement = ctx.stdin or "", self._tr_set(sets[0]), "c" in o or "C" in o
+        text, set1 = ctx.stdin or "", self._tr_set(sets[0])
         present = set(text)  # only the characters the text holds need a mapping
-        if complement:
+        if complement := "c" in o or "C" in o:
             set1 = "".join(sorted(present - set(set1)))
         if "d" in o:
             text = text.translate(dict.fromkeys(map(ord, present & set(set1))))
@@ -381,10 +371,7 @@ class _ReadOnly:
             if not operands:
                 raise _Fail("Usage: sed [OPTION]... {script-only-if-no-other-script} [input-file]...")
             scripts = [operands.pop(0)]
-        try:
-            program = [c for s in scripts for c in self._sed_parse(s, "E" in o or "r" in o)]
-        except ValueError as exc:
-            raise _Fail(f"sed: -e expression #1, char 0: {exc}") from None
+        program = [c for s in scripts for c in self._sed_parse(s, "E" in o or "r" in o)]
         if "i" not in o:
             ctx.out(self._sed_run(program, self._text_input(ctx, operands), "n" in o))
         elif not operands:
@@ -396,68 +383,45 @@ class _ReadOnly:
 
     @staticmethod
     def _sed_parse(script: str, extended: bool) -> list:
-        """Parse a sed script of s, p, d and q commands with line, $ or /regex/ addresses and ranges."""
-        cmds, i, n = [], 0, len(script)
-
-        def until(i: int, delim: str) -> tuple[str, int]:
-            buf = []
-            while i < n and script[i] != delim:
-                esc = script[i] == "\\" and i + 1 < n
-                buf.append((script[i + 1] if script[i + 1] == delim else script[i:i + 2]) if esc else script[i])
-                i += 2 if esc else 1
-            if i >= n:
-                raise ValueError("unterminated address regex" if delim == "/" else "unterminated `s' command")
-            return "".join(buf), i + 1
-
-        def address(i: int) -> tuple[Any, int]:
-            if m := re.compile(r"[0-9]+").match(script, i):
-                return int(m.group()[:9]), m.end()
-            if script.startswith("$", i):
-                return "$", i + 1
-            if script.startswith("/", i):
-                rx, i = until(i + 1, "/")
-                return _compile([rx], extended=extended, tool="sed"), i
-            return None, i
-
-        while i < n:
-            while i < n and script[i] in " \t\n;":
-                i += 1
-            if i >= n:
+        """A sed script of s, p, d and q commands, each with an optional line, ``$`` or ``/regex/`` address."""
+        cmds, i = [], 0
+        while i < len(script):
+            m = _SED_COMMAND.match(script, i)
+            addr, c, i = m.group(1), m.group(2), m.end()
+            if c in ("", "/"):
+                if addr or c:
+                    raise _Fail(f"sed: -e expression #1, char {i}: "
+                                f"{'unterminated address regex' if c else 'missing command'}")
                 break
-            a1, i = address(i)
-            a2, i = address(i + 1) if script.startswith(",", i) else (None, i)
-            if i >= n:
-                raise ValueError("missing command")
-            c, i = script[i], i + 1
+            if addr and addr[0] == "/":
+                addr = _compile([addr[1:-1]], extended=extended, tool="sed")
+            elif addr and addr != "$":
+                addr = int(addr[:9])
             if c == "s":
-                if i >= n:
-                    raise ValueError("unterminated `s' command")
-                pat, i = until(i + 1, script[i])
-                repl, i = until(i, script[i - 1])
-                m = re.compile(r"[gpiI0-9]*").match(script, i)
-                rx = _compile([pat], extended=extended, ignore_case="i" in m.group().lower(), tool="sed")
-                cmds.append((a1, a2, "s", (rx, repl, m.group())))
-                i = m.end()
+                d = re.escape(script[i:i + 1] or "/")
+                if not (s := re.compile(rf"{d}((?:[^{d}\\]|\\.)*){d}((?:[^{d}\\]|\\.)*){d}([gpiI0-9]*)").match(script, i)):
+                    raise _Fail(f"sed: -e expression #1, char {len(script)}: unterminated `s' command")
+                pattern, repl = (x.replace("\\" + script[i], script[i]) for x in s.groups()[:2])
+                rx = _compile([pattern], extended=extended, ignore_case="i" in s.group(3).lower(), tool="sed")
+                cmds.append((addr, "s", (rx, repl, s.group(3))))
+                i = s.end()
             elif c in "pdq":
-                cmds.append((a1, a2, c, None))
+                cmds.append((addr, c, None))
             else:
-                raise ValueError(f"unknown command: `{c}'")
+                raise _Fail(f"sed: -e expression #1, char {i}: unknown command: `{c}'")
         return cmds
 
     @staticmethod
     def _sed_run(program: list, text: str, quiet: bool) -> str:
         """Run a parsed script over text. The output stops at the stream cap, and a replacement is measured
         while it is built, so ``s/x/&&&…/g`` or many ``p`` commands cannot build more."""
-        lines, out, active, room = _lines(text), [], {}, [_MAX_STREAM_CHARS]
+        lines, out, room = _lines(text), [], [_MAX_STREAM_CHARS]
 
         def emit(line: str) -> None:
             room[0] -= len(line) + 1
             out.append(line[:room[0]] if room[0] < 0 else line)
             if room[0] < 0:
                 raise _Full()
-
-        def hit(addr: Any, i: int, line: str) -> bool:
-            return i == addr if isinstance(addr, int) else i == len(lines) if addr == "$" else bool(addr.search(line))
 
         def template(repl: str) -> Any:
             pieces = re.findall(r"\\.|.", repl, re.DOTALL)
@@ -476,16 +440,10 @@ class _ReadOnly:
         try:
             for i, line in enumerate(lines, 1):
                 _tick()
-                deleted = quit_now = False
-                for k, (a1, a2, c, arg) in enumerate(program):
-                    if a1 is None or a2 is None:
-                        match = a1 is None or hit(a1, i, line)
-                    elif active.get(k):
-                        match, active[k] = True, not (hit(a2, i, line) or (isinstance(a2, int) and i >= a2))
-                    else:
-                        match = hit(a1, i, line)
-                        active[k] = match and not (isinstance(a2, int) and a2 <= i)
-                    if not match:
+                quit_now = False
+                for addr, c, arg in program:
+                    if addr is not None and not (i == addr if isinstance(addr, int) else i == len(lines) if addr == "$"
+                                                 else addr.search(line)):
                         continue
                     if c == "s":
                         line, cut = arg[0].sub(template(arg[1]), line, 0 if "g" in arg[2] else 1, max(0, room[0] - 1))
@@ -497,9 +455,9 @@ class _ReadOnly:
                     elif c == "p":
                         emit(line)
                     else:
-                        deleted, quit_now = c == "d", c == "q"
+                        line, quit_now = None if c == "d" else line, c == "q"
                         break
-                if not deleted and not quiet:
+                if line is not None and not quiet:
                     emit(line)
                 if quit_now:
                     break
@@ -507,18 +465,16 @@ class _ReadOnly:
             return "\n".join(out)
         return _join_lines(out)
 
-    @_command("ps", help="report a snapshot of the current processes")
+    @_command("ps", "who", help="report a snapshot of the current processes (ps) or who is logged on (who)")
     def _ps(self, ctx: _Ctx) -> int:
+        if ctx.name == "who":
+            ctx.out(_join_lines(f"{p['user']:<8} {p['tty']:<12} {self._date('%Y-%m-%d')} 09:14"
+                                for p in self._procs if p["cmd"] == "-bash"))
+            return 0
         procs = self._procs + [{"pid": 2050 + len(self._history) % 900, "user": self.user, "tty": "pts/0",
                                 "cmd": "ps " + " ".join(ctx.args)}]
         ctx.out("USER         PID TTY      STAT START   TIME COMMAND\n" + "".join(
             f"{p['user'][:8]:<8} {p['pid']:>7} {p['tty']:<8} Ss   09:14   0:00 {p['cmd']}\n" for p in procs))
-        return 0
-
-    @_command("who", help="show who is logged on")
-    def _who(self, ctx: _Ctx) -> int:
-        ctx.out(_join_lines(f"{p['user']:<8} {p['tty']:<12} {self._date('%Y-%m-%d')} 09:14"
-                            for p in self._procs if p["cmd"] == "-bash"))
         return 0
 
     @_command("id", help="print real and effective user and group IDs")
@@ -526,7 +482,7 @@ class _ReadOnly:
         name = ([a for a in ctx.args if not a.startswith("-")] or [self.user])[0]
         if name != "root" and name not in self.users:
             raise _Fail(f"id: '{name}': no such user")
-        groups, uid = list(dict.fromkeys([name] + (self.users[name]["groups"] if name in self.users else []))), self._uid(name)
+        groups, uid = dict.fromkeys([name] + (self.users[name]["groups"] if name in self.users else [])), self._uid(name)
         ctx.out(f"uid={uid}({name}) gid={uid}({name}) groups="
                 + ",".join(f"{self._gid(g) if g != name else uid}({g})" for g in groups) + "\n")
         return 0
@@ -582,34 +538,24 @@ class _ReadOnly:
             batches = [command + items]
         return 123 if any([self._invoke(ctx, argv) for argv in batches or [command]]) else 0  # noqa: C419 (run all)
 
-    @_command("history", help="display the command history list")
-    def _history_cmd(self, ctx: _Ctx) -> int:
-        ctx.out(_join_lines(f"{i:>5}  {line}" for i, line in enumerate(self._history, 1)))
-        return 0
-
-    @_command("whoami", "pwd", "hostname", "date", help="print the user, directory, host or date")
+    @_command("whoami", "pwd", "hostname", "date", "history", "env", "printenv", "which",
+              help="print the user, directory, host, date, history, environment or where a command is")
     def _info(self, ctx: _Ctx) -> int:
+        env = {"SHELL": "/bin/bash", "PWD": self.cwd, "LOGNAME": self.user, "HOME": self.home, "LANG": "C.UTF-8",
+               "USER": self.user, "HOSTNAME": self.hostname, "PATH": "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+        names = [a for a in ctx.args if not a.startswith("-")]
+        if ctx.name == "which" or ctx.name == "printenv" and names:
+            found = [n for n in names if (n in env if ctx.name == "printenv" else n in _COMMANDS and n not in _SHELL_ONLY)]
+            where = {n: f"/usr/{'sbin' if n in ('usermod', 'userdel', 'chage', 'sendmail') else 'bin'}/{n}" for n in found}
+            ctx.out(_join_lines(env[n] if ctx.name == "printenv" else where[n] for n in found))
+            return 0 if len(found) == len(names) else 1
         fmt = next((a[1:] for a in ctx.args if a.startswith("+")), "%a %b %e %H:%M:%S UTC %Y")
         fqdn = {"-f", "--fqdn", "--long"} & set(ctx.args)
         ctx.out({"whoami": self.user, "pwd": self.cwd, "date": self._date(fmt),
-                 "hostname": f"{self.hostname}.{self.domain}" if fqdn else self.hostname}[ctx.name] + "\n")
+                 "hostname": f"{self.hostname}.{self.domain}" if fqdn else self.hostname,
+                 "history": _join_lines(f"{i:>5}  {line}" for i, line in enumerate(self._history, 1))[:-1],
+                 }.get(ctx.name, _join_lines(f"{k}={v}" for k, v in env.items())[:-1]) + "\n")
         return 0
-
-    @_command("env", "printenv", help="print the environment")
-    def _env(self, ctx: _Ctx) -> int:
-        env = {"SHELL": "/bin/bash", "PWD": self.cwd, "LOGNAME": self.user, "HOME": self.home, "LANG": "C.UTF-8",
-               "USER": self.user, "HOSTNAME": self.hostname, "PATH": "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-        if names := [a for a in ctx.args if not a.startswith("-")] if ctx.name == "printenv" else []:
-            ctx.out(_join_lines(env[n] for n in names if n in env))
-            return 0 if all(n in env for n in names) else 1
-        ctx.out(_join_lines(f"{k}={v}" for k, v in env.items()))
-        return 0
-
-    @_command("which", help="locate a command")
-    def _which(self, ctx: _Ctx) -> int:
-        found = [n for n in ctx.args if n in _COMMANDS and n not in _SHELL_ONLY]
-        ctx.out(_join_lines(f"/usr/{'sbin' if n in ('usermod', 'userdel', 'chage', 'sendmail') else 'bin'}/{n}" for n in found))
-        return 0 if len(found) == len(ctx.args) else 1
 
     @_command("clear", "export", "unset", "alias", "set", "umask", "true", ":", "time", "nohup", "timeout", "command",
               "false", "sleep", "exit", "logout", "yes", "seq", "vi", "vim", "nano", help="shell builtins and utilities")
@@ -626,11 +572,9 @@ class _ReadOnly:
         if name == "seq":
             if bad := next((a for a in args if not re.fullmatch(r"-?[0-9]+", a)), None):
                 raise _Fail(f"seq: invalid floating point argument: '{bad}'")
-            if not 1 <= len(nums := [int(a) for a in args]) <= 3:
-                raise _Fail("seq: missing operand")
+            if not 1 <= len(nums := [int(a) for a in args]) <= 3 or nums[1:2] == [0] and len(nums) == 3:
+                raise _Fail("seq: missing operand" if len(nums) != 3 else "seq: invalid Zero increment value: '0'")
             first, step, last = (1, 1, nums[0]) if len(nums) == 1 else (nums[0], 1, nums[1]) if len(nums) == 2 else nums
-            if step == 0:
-                raise _Fail("seq: invalid Zero increment value: '0'")
             lines, size = [], 0
             for n in range(first, last + (1 if step > 0 else -1), step)[:100_000]:
                 _tick()
