@@ -62,11 +62,8 @@ class _Opts:
 
 def _getopt(args: list[str], short: str, long: str, name: str, *, code: int = 1,
             lenient: bool = False) -> tuple[_Opts, list[str]]:
-    """The one option parser, declared as getopt is: ``short`` is letters, a colon after one that takes a value
-    (a leading ``+`` stops at the first operand); ``long`` is names, each ``name`` (a flag), ``name=`` (takes a
-    value), ``name?`` (an optional ``=value``) or ``name:x`` (an alias of ``-x``). Clusters (``-rf``, ``-n5``),
-    ``--name=value``, ``--name value``, operands anywhere and ``--`` work as in GNU tools; ``lenient`` keeps
-    unknown options as flags. Errors are worded as GNU tools word them (exit ``code``)."""
+    """The one option parser, GNU-style: ``short`` as getopt has it (``+`` first: stop at the first operand); ``long``
+    names ``flag``, ``takes=``, ``optional?`` or ``alias:x``; ``lenient`` keeps unknown options as flags."""
     letters, posix = short.lstrip("+"), short.startswith("+")
     takes = {c for c, after in zip(letters, letters[1:] + " ") if after == ":"}
     longs = {}  # name -> (key, "" flag | "=" value | "?" optional value)
@@ -124,6 +121,10 @@ class _Sink:
         self.chunks: list[tuple[int, str]] = []
         self.size = 0
 
+    @property
+    def full(self) -> bool:
+        return self.size >= _MAX_STREAM_CHARS
+
     def write(self, fd: int, text: str) -> None:
         if text and (room := _MAX_STREAM_CHARS - self.size) > 0:
             self.chunks.append((fd, text[:room]))
@@ -133,17 +134,16 @@ class _Sink:
         return "".join(t for _, t in self.chunks)
 
 
-class _Ctx(_Sink):
-    """One simple command being run: argv, stdin, its output and the files what it read came from. A nested
-    command (xargs, find -exec) writes into its parent's output."""
+class _Ctx:
+    """One simple command being run: argv, stdin, its output (a nested command's joins its parent's) and the files
+    what it read came from."""
 
     def __init__(self, argv: list[str], stdin: str | None, depth: int, text: str, parent: _Ctx | None = None,
                  sources: set | None = None) -> None:
-        super().__init__()
-        self.argv, self.stdin, self.depth, self.text, self.parent = argv, stdin, depth, text, parent
+        self.argv, self.stdin, self.depth, self.text = argv, stdin, depth, text
         self.stdin_sources: set[str] = set(sources or ())
         self.sources: set[str] = parent.sources if parent else set()
-        self.root: _Ctx = parent.root if parent else self
+        self.sink: _Sink = parent.sink if parent else _Sink()
         self.tty, self.status = False, 0
 
     @property
@@ -156,11 +156,10 @@ class _Ctx(_Sink):
 
     @property
     def full(self) -> bool:
-        """True once the output reached the stream cap: anything more would be cut."""
-        return self.root.size >= _MAX_STREAM_CHARS
+        return self.sink.full
 
     def write(self, fd: int, text: str) -> None:
-        (self.parent.write if self.parent else super().write)(fd, text)
+        self.sink.write(fd, text)
 
     def out(self, text: str) -> None:
         self.write(1, text)
@@ -313,7 +312,7 @@ class _Runtime:
         ctx.tty = fds[1] == "term1" and depth == 0
         status = self._dispatch(ctx) if argv else 0
         piped, to_files = [], {}
-        for fd, text in ctx.chunks:
+        for fd, text in ctx.sink.chunks:
             target = fds.get(fd, "term2")
             if target == "pipe":
                 piped.append(text)
@@ -418,7 +417,7 @@ class _Runtime:
             raise _Fail(f"bash: {label}: maximum nesting depth exceeded")
         if len(text) > MAX_COMMAND_CHARS:
             raise _Fail(f"bash: {label}: script too long for this shell (limit {MAX_COMMAND_CHARS} characters)")
-        return self._run_line(text, ctx, ctx.depth + 1)
+        return self._run_line(text, ctx.sink, ctx.depth + 1)
 
     def _run_path(self, ctx: _Ctx) -> int:
         """argv[0] is not a known command: run a virtual script by path, or 'command not found'."""
@@ -596,11 +595,4 @@ class _Runtime:
     def _date(self, fmt: str = "%a %b %d %H:%M:%S UTC %Y") -> str:
         specials = {"s": str(int((self._dt - datetime(1970, 1, 1)).total_seconds())), "N": "000000000", "Z": "UTC",
                     "z": "+0000", "%": "%", "n": "\n", "t": "\t", "e": f"{self._dt.day:>2}"}
-
-        def one(m: re.Match) -> str:
-            try:
-                return specials.get(m.group(1)) or self._dt.strftime("%" + m.group(1))
-            except ValueError:
-                return m.group()
-
-        return re.sub(r"%(.)", one, fmt)
+        return re.sub(r"%([A-Za-z%])", lambda m: specials.get(m.group(1)) or self._dt.strftime(m.group()), fmt)
