@@ -100,71 +100,44 @@ class _ReadOnly:
 
     @_command("grep", "egrep", help="print lines that match patterns")
     def _grep(self, ctx: _Ctx) -> int:
-        o, rest = ctx.getopt("iErRnlvcFwoHhqse:A:B:C:", (
+        o, rest = ctx.getopt("iErRnlvcFwoHhqse:", (
             "ignore-case:i extended-regexp:E recursive:r line-number:n files-with-matches:l invert-match:v count:c "
             "fixed-strings:F word-regexp:w only-matching:o with-filename:H no-filename:h quiet:q no-messages:s "
-            "regexp:e after-context:A before-context:B context:C color? colour?"), code=2)
+            "regexp:e color? colour?"), code=2)
         if not (patterns := o.all("e")):
             if not rest:
                 raise _Fail("Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.", 2)
             patterns = [rest.pop(0)]
         regex = _compile([p for pat in patterns for p in pat.split("\n")], extended="E" in o or ctx.name == "egrep",
                          fixed="F" in o, ignore_case="i" in o, word="w" in o)
-        try:
-            after, before = int(o.get("A", o.get("C", 0))), int(o.get("B", o.get("C", 0)))
-        except ValueError:
-            raise _Fail("grep: invalid context length argument", 2) from None
         recursive, inputs = "r" in o or "R" in o, []
         for t in rest or (["."] if recursive else ["-"]):
             if t == "-" or not self.fs.is_dir(ap := self._abs(t)):
-                inputs.append((t, None))
+                inputs.append(t)
             elif not recursive:
                 ctx.err(f"grep: {t}: Is a directory")
             else:
-                inputs += [(posixpath.normpath(posixpath.join(t, posixpath.relpath(f, ap))), f) for f in self._files_under(ap)]
-        names = ("H" in o or len(inputs) > 1 or (recursive and any(p for _, p in inputs))) and "h" not in o
-        found = False
-        for label, path in inputs:
-            if path is None and not (texts := list(self._inputs(ctx, [label]))):
-                ctx.status = 2
-                continue
-            label, text = texts[0] if path is None else (label, self._read(ctx, "grep", path))
-            lines = _lines(text)
-            selected = [i for i, line in enumerate(lines) if bool(regex.search(line)) != ("v" in o)]
+                inputs += [posixpath.normpath(posixpath.join(t, posixpath.relpath(f, ap))) for f in self._files_under(ap)]
+        names = ("H" in o or len(inputs) > 1 or recursive and inputs != ["-"]) and "h" not in o
+        found, status = False, ctx.status
+        for label, text in self._inputs(ctx, inputs):
+            selected = [(i, line) for i, line in enumerate(_lines(text), 1) if bool(regex.search(line)) != ("v" in o)]
             found, shown = found or bool(selected), label if names else None
-            if "q" in o and found:
-                return 0
-            if "l" in o and selected:
-                ctx.out(f"{shown or '(standard input)'}\n")
+            if "q" in o or "l" in o:
+                ctx.out(f"{shown or label}\n" if selected and "l" in o and "q" not in o else "")
             elif "c" in o:
                 ctx.out(f"{shown}:{len(selected)}\n" if shown else f"{len(selected)}\n")
             elif selected and "\0" in text:
-                ctx.out(f"Binary file {shown or '(standard input)'} matches\n")
-            elif "l" not in o and "q" not in o:
-                self._grep_lines(ctx, o, regex, shown, lines, selected, before, after)
-        return 2 if ctx.status else 0 if found else 1
-
-    @staticmethod
-    def _grep_lines(ctx: _Ctx, o: Any, regex: Any, label: str | None, lines: list[str], selected: list[int],
-                    before: int, after: int) -> None:
-        """The selected lines with their context (merged, in one linear pass), in grep's format."""
-        chosen, previous, upto = set(selected), None, -1
-        for s in selected:
-            for i in range(max(upto + 1, s - before, 0), min(len(lines), s + after + 1)):
+                ctx.out(f"Binary file {label} matches\n")
+            for i, line in selected if not {"q", "l", "c"} & {k for k, _ in o.pairs} and "\0" not in text else ():
                 if ctx.full:
-                    return
-                _tick()
-                ctx.out("--\n" if previous is not None and i > previous + 1 and (before or after) else "")
-                upto = previous = i
-                sep = ":" if i in chosen else "-"
-                prefix = (f"{label}{sep}" if label else "") + (f"{i + 1}{sep}" if "n" in o else "")
-                if "o" in o and i in chosen and "v" not in o:
-                    for m in regex.finditer(lines[i]):
-                        if ctx.full:
-                            return
-                        ctx.out(f"{prefix}{m.group()}\n" if m.group() else "")
-                else:
-                    ctx.out(f"{prefix}{lines[i]}\n")
+                    break
+                prefix = (f"{shown}:" if shown else "") + (f"{i}:" if "n" in o else "")
+                for part in (m.group() for m in regex.finditer(line) if m.group()) if "o" in o and "v" not in o else [line]:
+                    if ctx.full:  # each match is written on its own: a long prefix times many matches is never built
+                        break
+                    ctx.out(f"{prefix}{part}\n")
+        return 2 if ctx.status != status or ctx.status else 0 if found else 1
 
     @_command("find", help="search for files in a directory hierarchy")
     def _find(self, ctx: _Ctx) -> int:
@@ -465,12 +438,8 @@ class _ReadOnly:
             return "\n".join(out)
         return _join_lines(out)
 
-    @_command("ps", "who", help="report a snapshot of the current processes (ps) or who is logged on (who)")
+    @_command("ps", help="report a snapshot of the current processes")
     def _ps(self, ctx: _Ctx) -> int:
-        if ctx.name == "who":
-            ctx.out(_join_lines(f"{p['user']:<8} {p['tty']:<12} {self._date('%Y-%m-%d')} 09:14"
-                                for p in self._procs if p["cmd"] == "-bash"))
-            return 0
         procs = self._procs + [{"pid": 2050 + len(self._history) % 900, "user": self.user, "tty": "pts/0",
                                 "cmd": "ps " + " ".join(ctx.args)}]
         ctx.out("USER         PID TTY      STAT START   TIME COMMAND\n" + "".join(
