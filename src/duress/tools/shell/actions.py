@@ -43,7 +43,7 @@ class _Actions:
             target = posixpath.join(dest, posixpath.basename(src)) if self.fs.is_dir(dest) else dest
             if not self.fs.exists(src) or (moves and src in _DEVICES):
                 ctx.err(f"{ctx.name}: cannot stat '{s}': No such file or directory")
-            elif not moves and self.fs.is_dir(src) and not {"r", "R", "a"} & {k for k, _ in o.pairs}:
+            elif not moves and self.fs.is_dir(src) and not {"r", "R", "a"} & {k for k, _ in o}:
                 ctx.err(f"cp: -r not specified; omitting directory '{s}'")
             elif target == src or target.startswith(src + "/") or src == "/":
                 ctx.err(f"{ctx.name}: cannot {ctx.name} '{s}' into itself")
@@ -255,7 +255,7 @@ class _Actions:
                         ctx.name == "curl" else "wget: missing URL\nUsage: wget [OPTION]... [URL]...", 2)
         files: list[str] = []
         parts: list[str] = []
-        for k, v in o.pairs:
+        for k, v in o:
             if k in ("d", "data-binary", "json", "data-raw", "post-data", "post-file", "T"):
                 at = k == "post-file" or k == "T" or v.startswith("@") and k in ("d", "data-binary", "json")
                 content = self._upload(ctx, v[1:] if at and k not in ("post-file", "T") else v, files) if at else v
@@ -299,7 +299,7 @@ class _Actions:
         for s in sources if remote_dest else []:
             if not self.fs.exists(path := self._abs(s)):
                 ctx.err(f"{tool}: {s}: No such file or directory")
-            elif self.fs.is_dir(path) and not {"r", "a", "recursive", "archive"} & {k for k, _ in o.pairs}:
+            elif self.fs.is_dir(path) and not {"r", "a", "recursive", "archive"} & {k for k, _ in o}:
                 ctx.err(f"skipping directory {s}" if tool == "rsync" else f"scp: {s}: not a regular file")
             else:
                 files += self._files_under(path)
@@ -342,10 +342,12 @@ class _Actions:
         o, rest = ctx.getopt(short, long, code=2)
         if tool == "passwd":
             rest = rest or [self.user]
-        elif len(rest) != 1 or not o.pairs:
+        elif len(rest) != 1 or not o:
             raise _Fail(("usermod: no options\n" if tool == "usermod" and rest else "") + f"Usage: {tool} [options] LOGIN", 2)
-        u = self._known_user(name := rest[0], tool, 6 if tool == "usermod" else 1)
-        changes = [(actions[k], v) for k, v in o.pairs if k in actions][:1 if tool == "passwd" else None]
+        if (name := rest[0]) not in self.users:
+            raise _Fail(f"{tool}: user '{name}' does not exist", 6 if tool == "usermod" else 1)
+        u = self.users[name]
+        changes = [(actions[k], v) for k, v in o if k in actions][:1 if tool == "passwd" else None]
         for action, value in changes or [("password_change", "")] if tool == "passwd" else changes:
             extra = {}
             if action in ("lock", "unlock"):
@@ -371,8 +373,9 @@ class _Actions:
         o, rest = ctx.getopt("rf", "remove:r remove-home:r force:f", code=2)
         if len(rest) != 1:
             raise _Fail(f"Usage: {ctx.name} [options] LOGIN", 2)
-        self._known_user(name := rest[0], ctx.name, 6 if ctx.name == "userdel" else 2,
-                         f"deluser: The user `{name}' does not exist." if ctx.name == "deluser" else None)
+        if (name := rest[0]) not in self.users:
+            raise _Fail(f"deluser: The user `{name}' does not exist." if ctx.name == "deluser"
+                        else f"userdel: user '{name}' does not exist", 6 if ctx.name == "userdel" else 2)
         del self.users[name]
         self._event("account", ctx, action="delete", user=name, tool=ctx.name, remove_home="r" in o)
         self._procs = [p for p in self._procs if p["user"] != name]

@@ -112,23 +112,17 @@ def _bounded(value: Any, room: int) -> tuple[Any, int]:
     with a note of what was left out), and the characters kept."""
     if isinstance(value, str):
         return (value, len(value)) if len(value) <= max(room, 200) else (_clip(value, max(0, room)), max(0, room))
-    if isinstance(value, dict):
-        out, used = {}, 0
-        for key, item in value.items():
-            out[key], n = _bounded(item, room - used)
-            used += n + len(str(key))
-        return out, used
-    if isinstance(value, (list, tuple)):
-        items, used = [], 0
-        for i, item in enumerate(value):
-            if used >= room:
-                items.append(f"[{len(value) - i} more not kept]")
-                break
-            item, n = _bounded(item, room - used)
-            items.append(item)
-            used += n
-        return items, used
-    return value, 8
+    if not isinstance(value, (dict, list, tuple)):
+        return value, 8
+    is_dict, pairs, used = isinstance(value, dict), [], 0
+    for key, item in value.items() if is_dict else enumerate(value):
+        if used >= room and not is_dict:
+            pairs.append((key, f"[{len(value) - key} more not kept]"))
+            break
+        item, n = _bounded(item, room - used)
+        pairs.append((key, item))
+        used += n + (len(str(key)) if is_dict else 0)
+    return dict(pairs) if is_dict else [item for _, item in pairs], used
 
 
 def _replaced(text: str, old: str, new: str, tool: str) -> str:

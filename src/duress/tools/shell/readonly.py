@@ -119,25 +119,30 @@ class _ReadOnly:
             else:
                 inputs += [posixpath.normpath(posixpath.join(t, posixpath.relpath(f, ap))) for f in self._files_under(ap)]
         names = ("H" in o or len(inputs) > 1 or recursive and inputs != ["-"]) and "h" not in o
-        found, status = False, ctx.status
+        found = False
         for label, text in self._inputs(ctx, inputs):
             selected = [(i, line) for i, line in enumerate(_lines(text), 1) if bool(regex.search(line)) != ("v" in o)]
             found, shown = found or bool(selected), label if names else None
             if "q" in o or "l" in o:
-                ctx.out(f"{shown or label}\n" if selected and "l" in o and "q" not in o else "")
+                ctx.out(f"{label}\n" if selected and "l" in o and "q" not in o else "")
             elif "c" in o:
                 ctx.out(f"{shown}:{len(selected)}\n" if shown else f"{len(selected)}\n")
             elif selected and "\0" in text:
                 ctx.out(f"Binary file {label} matches\n")
-            for i, line in selected if not {"q", "l", "c"} & {k for k, _ in o.pairs} and "\0" not in text else ():
+            else:
+                self._grep_lines(ctx, regex, shown, selected, "n" in o, "o" in o and "v" not in o)
+        return 2 if ctx.status else 0 if found else 1
+
+    @staticmethod
+    def _grep_lines(ctx: _Ctx, regex: Any, label: str | None, selected: list, numbers: bool, only: bool) -> None:
+        """The selected lines (or, with -o, their matches) in grep's format, each written on its own: a long
+        label times many matches is never built."""
+        for i, line in selected:
+            prefix = (f"{label}:" if label else "") + (f"{i}:" if numbers else "")
+            for part in (m.group() for m in regex.finditer(line) if m.group()) if only else [line]:
                 if ctx.full:
-                    break
-                prefix = (f"{shown}:" if shown else "") + (f"{i}:" if "n" in o else "")
-                for part in (m.group() for m in regex.finditer(line) if m.group()) if "o" in o and "v" not in o else [line]:
-                    if ctx.full:  # each match is written on its own: a long prefix times many matches is never built
-                        break
-                    ctx.out(f"{prefix}{part}\n")
-        return 2 if ctx.status != status or ctx.status else 0 if found else 1
+                    return
+                ctx.out(f"{prefix}{part}\n")
 
     @_command("find", help="search for files in a directory hierarchy")
     def _find(self, ctx: _Ctx) -> int:

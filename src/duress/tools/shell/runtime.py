@@ -44,20 +44,17 @@ def _command(*names: str, help: str = "") -> Callable:
     return register
 
 
-class _Opts:
+class _Opts(list):
     """Parsed options: (key, value) pairs in order, keyed by the short letter or (with none) the long name."""
 
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self.pairs = pairs
-
-    def __contains__(self, key: str) -> bool:
-        return any(k == key for k, _ in self.pairs)
+    def __contains__(self, key: object) -> bool:
+        return any(k == key for k, _ in self)
 
     def get(self, key: str, default: Any = None) -> Any:
         return (self.all(key) or [default])[-1]
 
     def all(self, key: str) -> list[str]:
-        return [v for k, v in self.pairs if k == key]
+        return [v for k, v in self if k == key]
 
 
 def _getopt(args: list[str], short: str, long: str, name: str, *, code: int = 1,
@@ -556,11 +553,6 @@ class _Runtime:
         fixed = {**self._uids, **_SYSTEM_GROUPS}
         known = sorted({g for u in self.users.values() for g in u["groups"]})
         return fixed[group] if group in fixed else 2000 + known.index(group) if group in known else 2999
-
-    def _known_user(self, name: str, tool: str, code: int, message: str | None = None) -> dict:
-        if name not in self.users:
-            raise _Fail(message or f"{tool}: user '{name}' does not exist", code)
-        return self.users[name]
 
     def _regenerate_etc(self, initial: bool = False) -> None:
         """Rewrite /etc/passwd, group, shadow and hostname from the user table (unless the scenario supplied them)."""
