@@ -7,7 +7,7 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from re import _constants as _sre
 from re import _parser as _sre_parse
 from typing import Any
@@ -206,23 +206,6 @@ class _Rx:
                     raise self._timed_out() from None
                 b.check()
                 pos = last.end() + (last.end() == last.start())
-
-    def sub(self, repl: Callable[[Any], str], text: str, count: int, room: int) -> tuple[str, bool]:
-        """``re.sub`` built piece by piece: the result, and whether it was cut at ``room`` characters. ``repl``
-        may raise :class:`_Full` for a replacement too big by itself."""
-        pieces, pos, size = [], 0, 0
-        for n, m in enumerate(self.finditer(text), 1):
-            try:
-                pieces += [text[pos:m.start()], repl(m)]
-            except _Full:
-                return "".join(pieces)[:room], True
-            size, pos = size + m.start() - pos + len(pieces[-1]), m.end()
-            if size > room:
-                return "".join(pieces)[:room], True
-            if n == count:
-                break
-        pieces.append(text[pos:])
-        return "".join(pieces)[:room], size + len(text) - pos > room
 
 
 _BRE_TOKEN = re.compile(r"\\[<>]|\\.|[(){}|+?]|.", re.DOTALL)

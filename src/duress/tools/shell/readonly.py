@@ -6,6 +6,7 @@ import fnmatch
 import posixpath
 import re
 import shlex
+from itertools import chain
 from typing import Any
 
 from .limits import (_MAX_INVOCATIONS, _MAX_STREAM_CHARS, _MAX_TR_SET, _budget, _compile, _Exit, _Fail, _Full,
@@ -381,7 +382,7 @@ class _ReadOnly:
                     raise _Fail(f"sed: -e expression #1, char {len(script)}: unterminated `s' command")
                 pattern, repl = (x.replace("\\" + script[i], script[i]) for x in s.groups()[:2])
                 rx = _compile([pattern], extended=extended, ignore_case="i" in s.group(3).lower(), tool="sed")
-                cmds.append((addr, "s", (rx, repl, s.group(3))))
+                cmds.append((addr, "s", (rx, re.findall(r"\\.|.", repl, re.DOTALL), s.group(3))))
                 i = s.end()
             elif c in "pdq":
                 cmds.append((addr, c, None))
@@ -391,29 +392,31 @@ class _ReadOnly:
 
     @staticmethod
     def _sed_run(program: list, text: str, quiet: bool) -> str:
-        """Run a parsed script over text. The output stops at the stream cap, and a replacement is measured
-        while it is built, so ``s/x/&&&…/g`` or many ``p`` commands cannot build more."""
-        lines, out, room = _lines(text), [], [_MAX_STREAM_CHARS]
+        """Run a parsed script over text. The output is measured while it is built and stops at the stream cap, so
+        ``s/x/&&&…/g``, ``s/\\(.*\\)/\\1\\1…/`` or many ``p`` commands cannot build more."""
+        lines, out, left = _lines(text), [], [_MAX_STREAM_CHARS]
 
         def emit(line: str) -> None:
-            room[0] -= len(line) + 1
-            out.append(line[:room[0]] if room[0] < 0 else line)
-            if room[0] < 0:
+            out.append(line[:left[0]])
+            left[0] -= len(line) + 1
+            if left[0] < 0:
                 raise _Full()
 
-        def template(repl: str) -> Any:
-            pieces = re.findall(r"\\.|.", repl, re.DOTALL)
+        def group(m: Any, p: str) -> str:  # one piece of a replacement: & \1 \n \x or a character
+            digit = p[1:].isascii() and p[1:].isdigit() and int(p[1:]) <= (m.re.groups or 0)
+            return m.group() if p == "&" else m.group(int(p[1:])) or "" if digit else "\n" if p == "\\n" else p[-1]
 
-            def expand(m: Any) -> str:
-                res, size = [], 0
-                for piece in pieces:
-                    d = piece[1:]
-                    res.append((m.group(int(d)) or "") if d.isascii() and d.isdigit() and int(d) <= (m.re.groups or 0)
-                               else "\n" if d == "n" else d if d else m.group() if piece == "&" else piece)
-                    if (size := size + len(res[-1])) > room[0]:  # this one replacement alone is too big
-                        raise _Full()
-                return "".join(res)
-            return expand
+        def substitute(rx: Any, repl: list[str], flags: str, line: str) -> str:
+            pieces, pos, size = [], 0, 0
+            for m in rx.finditer(line):
+                for piece in chain([line[pos:m.start()]], (group(m, p) for p in repl)):
+                    pieces.append(piece)
+                    if (size := size + len(piece)) > left[0]:
+                        raise _Full("".join(pieces)[:left[0]])
+                pos = m.end()
+                if "g" not in flags:
+                    break
+            return "".join(pieces) + line[pos:]
 
         try:
             for i, line in enumerate(lines, 1):
@@ -424,23 +427,18 @@ class _ReadOnly:
                                                  else addr.search(line)):
                         continue
                     if c == "s":
-                        line, cut = arg[0].sub(template(arg[1]), line, 0 if "g" in arg[2] else 1, max(0, room[0] - 1))
-                        if cut:
-                            emit(line)
-                            raise _Full()
-                        if "p" in arg[2]:
-                            emit(line)
-                    elif c == "p":
+                        line = substitute(*arg, line)
+                    if c == "p" or c == "s" and "p" in arg[2]:
                         emit(line)
-                    else:
+                    elif c in "dq":
                         line, quit_now = None if c == "d" else line, c == "q"
                         break
                 if line is not None and not quiet:
                     emit(line)
                 if quit_now:
                     break
-        except _Full:
-            return "\n".join(out)
+        except _Full as full:
+            return "\n".join(out + list(full.args))
         return _join_lines(out)
 
     @_command("ps", help="report a snapshot of the current processes")
