@@ -233,7 +233,7 @@ class _Actions:
         body = (f"<html><body>Submission received. Reference: REF-{_digest(full + chr(10) + data)[:8].upper()}</body></html>\n"
                 if method in ("POST", "PUT", "PATCH", "DELETE") else f"<!DOCTYPE html>\n<html><head><title>{host}</title>"
                 f"</head>\n<body><h1>{host}</h1><p>Welcome to {host}.</p></body></html>\n")
-        return full, scheme, host, f"HTTP/1.1 200 OK\nServer: nginx\nContent-Type: text/html\n\n", body
+        return full, scheme, host, "HTTP/1.1 200 OK\nServer: nginx\nContent-Type: text/html\n\n", body
 
     def _upload(self, ctx: _Ctx, arg: str, files: list[str]) -> str:
         """The text of a file to send (``-`` is stdin), noting where it came from."""

@@ -9,7 +9,7 @@ import shlex
 from itertools import chain
 from typing import Any
 
-from .limits import (_MAX_INVOCATIONS, _MAX_STREAM_CHARS, _MAX_TR_SET, _budget, _compile, _Exit, _Fail, _Full,
+from .limits import (_MAX_INVOCATIONS, _MAX_STREAM_CHARS, _MAX_TR_SET, _compile, _Exit, _Fail, _Full,
                      _join_lines, _lines, _nbytes, _replaced, _tick, _unescape)
 from .runtime import _COMMANDS, _command, _Ctx
 from .vfs import _DEVICES
