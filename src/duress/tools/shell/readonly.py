@@ -141,7 +141,7 @@ class _ReadOnly:
         for i, line in selected:
             prefix = (f"{label}:" if label else "") + (f"{i}:" if numbers else "")
             for part in (m.group() for m in regex.finditer(line) if m.group()) if only else [line]:
-                if ctx.full:
+                if ctx.sink.full:
                     return
                 ctx.out(f"{prefix}{part}\n")
 
@@ -152,24 +152,17 @@ class _ReadOnly:
             roots, i = roots + [args[i]], i + 1
         while i < len(args):
             a, value = args[i], args[i + 1] if i + 1 < len(args) else None
-            if a == "-exec":
-                if (end := next((j for j in range(i + 2, len(args)) if args[j] in (";", "+")), None)) is None:
-                    raise _Fail("find: missing argument to `-exec'")
-                execs.append((args[i + 1:end], args[end] == "+"))
-                i = end + 1
-                continue
-            if a in ("-print", "-delete"):
-                delete, i = delete or a == "-delete", i + 1
-                continue
-            if a not in ("-name", "-iname", "-type", "-maxdepth"):
+            end = next((j for j in range(i + 2, len(args)) if args[j] in (";", "+")), None) if a == "-exec" else i
+            if a not in ("-exec", "-print", "-delete", "-name", "-iname", "-type", "-maxdepth"):
                 raise _Fail(f"find: unknown predicate `{a}'")
-            if value is None:
+            if end is None or value is None and a not in ("-print", "-delete"):
                 raise _Fail(f"find: missing argument to `{a}'")
             if a == "-maxdepth" and not (value.isascii() and value.isdigit()):
                 raise _Fail(f"find: Expected a positive decimal integer argument to -maxdepth, but got `{value}'")
-            maxdepth = int(value) if a == "-maxdepth" else maxdepth
-            tests += [(a, value)] if a != "-maxdepth" else []
-            i += 2
+            execs += [(args[i + 1:end], args[end] == "+")] if a == "-exec" else []
+            tests += [(a, value)] if a in ("-name", "-iname", "-type") else []
+            maxdepth, delete = int(value) if a == "-maxdepth" else maxdepth, delete or a == "-delete"
+            i = end + 1 if a in ("-exec", "-print", "-delete") else i + 2
         matches: list[tuple[str, str]] = []
         for root in roots or ["."]:
             if not self.fs.exists(ap := self._abs(root)):

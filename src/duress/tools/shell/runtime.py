@@ -151,10 +151,6 @@ class _Ctx:
     def args(self) -> list[str]:
         return self.argv[1:]
 
-    @property
-    def full(self) -> bool:
-        return self.sink.full
-
     def write(self, fd: int, text: str) -> None:
         self.sink.write(fd, text)
 
