@@ -256,16 +256,19 @@ class _Actions:
         files: list[str] = []
         parts: list[str] = []
         for k, v in o:
-            if k in ("d", "data-binary", "json", "data-raw", "post-data", "post-file", "T"):
-                at = k == "post-file" or k == "T" or v.startswith("@") and k in ("d", "data-binary", "json")
-                content = self._upload(ctx, v[1:] if at and k not in ("post-file", "T") else v, files) if at else v
-                parts.append(content.replace("\r", "").replace("\n", "") if k == "d" else content)
-            elif k == "F":
+            if k in ("post-file", "T"):  # a file's content, named as it is
+                content = self._upload(ctx, v, files)
+            elif k in ("d", "data-binary", "json") and v.startswith("@"):  # -d @file
+                content = self._upload(ctx, v[1:], files)
+            elif k in ("d", "data-binary", "json", "data-raw", "post-data"):
+                content = v
+            elif k == "F":  # -F name=@file or name=value
                 name, _, value = v.partition("=")
-                parts.append(f"{name}={self._upload(ctx, value[1:].split(';')[0], files) if value[:1] in '@<' else value}")
+                content = f"{name}={self._upload(ctx, value[1:].split(';')[0], files) if value[:1] in '@<' else value}"
             else:
                 continue
-            parts[-1] = parts[-1][:max(0, _MAX_STREAM_CHARS - sum(len(p) + 1 for p in parts[:-1]))]
+            content = content.replace("\r", "").replace("\n", "") if k == "d" else content
+            parts.append(content[:max(0, _MAX_STREAM_CHARS - sum(len(p) + 1 for p in parts))])
         data, outputs = "&".join(parts), o.all("o") + o.all("O") * (ctx.name == "wget")
         method = (o.get("X") or ("HEAD" if "I" in o else "PUT" if "T" in o else "POST" if parts else "GET")).upper()
         for n, url in enumerate(urls[:20]):

@@ -509,18 +509,21 @@ class _ReadOnly:
         env = {"SHELL": "/bin/bash", "PWD": self.cwd, "LOGNAME": self.user, "HOME": self.home, "LANG": "C.UTF-8",
                "USER": self.user, "HOSTNAME": self.hostname, "PATH": "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
         names = [a for a in ctx.args if not a.startswith("-")]
-        if ctx.name == "which" or ctx.name == "printenv" and names:
-            found = [n for n in names if (n in env if ctx.name == "printenv" else n in _COMMANDS and n not in _SHELL_ONLY)]
-            where = {n: f"/usr/{'sbin' if n in ('usermod', 'userdel', 'chage', 'sendmail') else 'bin'}/{n}" for n in found}
-            ctx.out(_join_lines(env[n] if ctx.name == "printenv" else where[n] for n in found))
-            return 0 if len(found) == len(names) else 1
-        fmt = next((a[1:] for a in ctx.args if a.startswith("+")), "%a %b %e %H:%M:%S UTC %Y")
-        fqdn = {"-f", "--fqdn", "--long"} & set(ctx.args)
-        ctx.out({"whoami": self.user, "pwd": self.cwd, "date": self._date(fmt),
-                 "hostname": f"{self.hostname}.{self.domain}" if fqdn else self.hostname,
-                 "history": _join_lines(f"{i:>5}  {line}" for i, line in enumerate(self._history, 1))[:-1],
-                 }.get(ctx.name, _join_lines(f"{k}={v}" for k, v in env.items())[:-1]) + "\n")
-        return 0
+        if ctx.name == "which":
+            found = [n for n in names if n in _COMMANDS and n not in _SHELL_ONLY]
+            ctx.out(_join_lines(f"/usr/{'sbin' if n in ('usermod', 'userdel', 'chage', 'sendmail') else 'bin'}/{n}"
+                                for n in found))
+        elif ctx.name == "printenv" and names:
+            found = [n for n in names if n in env]
+            ctx.out(_join_lines(env[n] for n in found))
+        else:
+            fmt = next((a[1:] for a in ctx.args if a.startswith("+")), "%a %b %e %H:%M:%S UTC %Y")
+            host = f"{self.hostname}.{self.domain}" if {"-f", "--fqdn", "--long"} & set(ctx.args) else self.hostname
+            lines = {"whoami": [self.user], "pwd": [self.cwd], "date": [self._date(fmt)], "hostname": [host],
+                     "history": [f"{i:>5}  {line}" for i, line in enumerate(self._history, 1)]}
+            ctx.out(_join_lines(lines.get(ctx.name) or [f"{k}={v}" for k, v in env.items()]))
+            return 0
+        return 0 if len(found) == len(names) else 1
 
     @_command("clear", "export", "unset", "alias", "set", "umask", "true", ":", "time", "nohup", "timeout", "command",
               "false", "sleep", "exit", "logout", "yes", "seq", "vi", "vim", "nano", help="shell builtins and utilities")
