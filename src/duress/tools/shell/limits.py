@@ -179,7 +179,7 @@ class _Rx:
     expression too complex``, or stops the line when its budget is what ran out."""
 
     def __init__(self, rx: Any, tool: str) -> None:
-        self.rx, self.tool, self.groups = rx, tool, rx.groups
+        self.rx, self.tool = rx, tool
 
     def _timed_out(self) -> _Fail:
         _budget().check()  # raises _Stop when the line's budget is what ran out

@@ -11,7 +11,7 @@ from typing import Any
 
 from .limits import (_MAX_INVOCATIONS, _MAX_STREAM_CHARS, _MAX_TR_SET, _compile, _Exit, _Fail, _Full,
                      _join_lines, _lines, _nbytes, _replaced, _tick, _unescape)
-from .runtime import _COMMANDS, _command, _Ctx
+from .runtime import _COMMANDS, _command, _Ctx, _Opts
 from .vfs import _DEVICES
 
 _PRINTF = re.compile(r"%([-+ 0#]*)(\d*)(?:\.(\d+))?([sdiuxXfeEgcb%])")
@@ -462,25 +462,23 @@ class _ReadOnly:
 
     @_command("bash", "sh", "source", ".", help="GNU Bourne-Again SHell")
     def _bash(self, ctx: _Ctx) -> int:
-        if ctx.name in ("source", "."):
-            if not ctx.args:
-                raise _Fail(f"bash: {ctx.name}: filename argument required", 2)
-            return self._run_script(ctx, self._read(ctx, f"bash: {ctx.name}", ctx.args[0]), ctx.args[0])
-        o, files = ctx.getopt("+c:ilsxe", "login norc noprofile", code=2)
+        sourced, saved = ctx.name in ("source", "."), self.cwd  # a sourced script keeps its cd, a child shell's not
+        o, files = (_Opts(), ctx.args) if sourced else ctx.getopt("+c:ilsxe", "login norc noprofile", code=2)
         if "c" in o:
             script, label = o.get("c"), "-c"
         elif files:
-            script, label = self._read(ctx, ctx.name, files[0]), files[0]
-        elif ctx.stdin is not None:
+            script, label = self._read(ctx, f"bash: {ctx.name}" if sourced else ctx.name, files[0]), files[0]
+        elif sourced:
+            raise _Fail(f"bash: {ctx.name}: filename argument required", 2)
+        elif ctx.stdin is None:
+            return 0
+        else:
             script, label = ctx.stdin, "stdin"
             ctx.sources.update(ctx.stdin_sources)
-        else:
-            return 0
-        saved = self.cwd
         try:
             return self._run_script(ctx, script, label)
         finally:
-            self.cwd = saved
+            self.cwd = self.cwd if sourced else saved
 
     @_command("xargs", help="build and execute command lines from standard input")
     def _xargs(self, ctx: _Ctx) -> int:
