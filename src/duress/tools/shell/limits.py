@@ -187,8 +187,12 @@ class _Rx:
                      "simplify the pattern or use -F for a fixed string", 2)
 
     def search(self, text: str) -> Any:
-        _tick()
-        return next(iter(self.finditer(text)), None)
+        b = _budget()
+        b.tick()
+        try:
+            return self.rx.search(text, timeout=b.regex_timeout(), concurrent=True)
+        except TimeoutError:
+            raise self._timed_out() from None
 
     def finditer(self, text: str) -> Iterator[Any]:
         """The matches in text. The engine's timeout covers a whole iteration (its consumer's time too), so an
