@@ -541,11 +541,7 @@ class _ReadOnly:
             if not 1 <= len(nums := [int(a) for a in args]) <= 3 or nums[1:2] == [0] and len(nums) == 3:
                 raise _Fail("seq: missing operand" if len(nums) != 3 else "seq: invalid Zero increment value: '0'")
             first, step, last = (1, 1, nums[0]) if len(nums) == 1 else (nums[0], 1, nums[1]) if len(nums) == 2 else nums
-            lines, size = [], 0
-            for n in range(first, last + (1 if step > 0 else -1), step)[:100_000]:
-                _tick()
-                lines.append(str(n))
-                if (size := size + len(lines[-1]) + 1) > _MAX_STREAM_CHARS:
-                    break
-            ctx.out(_join_lines(lines))
+            longest = max(len(str(first)), len(str(last))) + 1  # no number is longer: the output is cut before it is built
+            numbers = range(first, last + (1 if step > 0 else -1), step)[:min(100_000, _MAX_STREAM_CHARS // longest + 1)]
+            ctx.out(_join_lines(map(str, numbers)))
         return 1 if name == "false" else 0

@@ -14,6 +14,8 @@ _OP = re.compile(r"(\d{1,2}(?=[<>]))?(&>>|<<<|<<-|&&|\|\||;;|\|&|<<|>>|>&|&>|[|&
 _REDIRECTS = {"<", ">", ">>", "&>", "&>>", ">&", "<<", "<<-", "<<<"}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9?$!#@*-]")
 _BREAK = " \t\r\f\v\n|&;<>()"
+_BRACED = re.compile(r"\$\{([^}]*)\}")
+_ANSI_C = re.compile(r"\$'((?:[^'\\]|\\.)*)'", re.DOTALL)
 
 
 @dataclass
@@ -149,26 +151,22 @@ def _dollar(s: str, i: int, parts: list, quoted: bool) -> int:
     if nxt == "(":
         raise _substitution()
     if nxt == "{":
-        if (end := s.find("}", i)) < 0:
+        if not (m := _BRACED.match(s, i)):
             raise _eof("}")
-        name = s[i + 2:end]
-        if "$(" in name or "`" in name:
+        if "$(" in m.group(1) or "`" in m.group(1):
             raise _substitution()
-        if not _NAME.fullmatch(name):
-            raise _Fail(f"bash: ${{{name[:40]}}}: bad substitution", 2)
-        parts.append(("var", name))
-        return end + 1
+        if not _NAME.fullmatch(m.group(1)):
+            raise _Fail(f"bash: ${{{m.group(1)[:40]}}}: bad substitution", 2)
+        parts.append(("var", m.group(1)))
+        return m.end()
     if m := _NAME.match(s, i + 1):
         parts.append(("var", m.group()))
         return m.end()
     if nxt == "'" and not quoted:  # $'...' (ANSI-C quoting)
-        k = i + 2
-        while k < len(s) and s[k] != "'":
-            k += 2 if s[k] == "\\" else 1
-        if k >= len(s):
+        if not (m := _ANSI_C.match(s, i)):
             raise _eof("'")
-        parts.append(("q", _unescape(s[i + 2:k])[0]))
-        return k + 1
+        parts.append(("q", _unescape(m.group(1))[0]))
+        return m.end()
     if nxt == '"' and not quoted:  # $"..." is just "..."
         return i + 1
     parts.append(("q" if quoted else "lit", "$"))
