@@ -16,7 +16,8 @@ from .vfs import _DEVICES
 
 _PRINTF = re.compile(r"%([-+ 0#]*)(\d*)(?:\.(\d+))?([sdiuxXfeEgcb%])")
 _SHELL_ONLY = {"cd", "export", "unset", "alias", "source", ".", "history", "exit", "set"}
-_SED_COMMAND = re.compile(r"[\s;]*(\d+|\$|/(?:[^/\\\n]|\\.)*/)?(.?)")
+_SED_ADDRESS = r"(\d+|\$|/(?:[^/\\\n]|\\.)*/)"
+_SED_COMMAND = re.compile(rf"[\s;]*{_SED_ADDRESS}?(?:,{_SED_ADDRESS})?(.?)")
 _TR_CLASSES = {"[:lower:]": "a-z", "[:upper:]": "A-Z", "[:digit:]": "0-9", "[:alpha:]": "a-zA-Z",
                "[:alnum:]": "a-zA-Z0-9", "[:space:]": " \t\n\r\f\v", "[:punct:]": "!-/:-@[-`{-~"}
 
@@ -355,30 +356,31 @@ class _ReadOnly:
 
     @staticmethod
     def _sed_parse(script: str, extended: bool) -> list:
-        """A sed script of s, p, d and q commands, each with an optional line, ``$`` or ``/regex/`` address."""
+        """A sed script of s, p, d and q commands, each with an optional address or range of them (a line, ``$``
+        or ``/regex/``)."""
         cmds, i = [], 0
         while i < len(script):
             m = _SED_COMMAND.match(script, i)
-            addr, c, i = m.group(1), m.group(2), m.end()
-            if c in ("", "/"):
-                if addr or c:
-                    raise _Fail(f"sed: -e expression #1, char {i}: "
-                                f"{'unterminated address regex' if c else 'missing command'}")
-                break
-            if addr and addr[0] == "/":
-                addr = _compile([addr[1:-1]], extended=extended, tool="sed")
-            elif addr and addr != "$":
-                addr = int(addr[:9])
+            addrs, c, i = [m.group(1), m.group(2)], m.group(3), m.end()
+            if c in ("", "/", ",") or addrs[1] and not addrs[0]:
+                if not (addrs[0] or addrs[1] or c):
+                    break
+                why = "unterminated address regex" if c == "/" else "missing command" if c == "" and addrs[0] else \
+                    "unexpected `,'"
+                raise _Fail(f"sed: -e expression #1, char {i}: {why}")
+            for k, a in enumerate(addrs):
+                addrs[k] = _compile([a[1:-1]], extended=extended, tool="sed") if a and a[0] == "/" else \
+                    int(a[:9]) if a and a != "$" else a
             if c == "s":
                 d = re.escape(script[i:i + 1] or "/")
                 if not (s := re.compile(rf"{d}((?:[^{d}\\]|\\.)*){d}((?:[^{d}\\]|\\.)*){d}([gpiI0-9]*)").match(script, i)):
                     raise _Fail(f"sed: -e expression #1, char {len(script)}: unterminated `s' command")
                 pattern, repl = (x.replace("\\" + script[i], script[i]) for x in s.groups()[:2])
                 rx = _compile([pattern], extended=extended, ignore_case="i" in s.group(3).lower(), tool="sed")
-                cmds.append((addr, "s", (rx, re.findall(r"\\.|.", repl, re.DOTALL), s.group(3))))
+                cmds.append((*addrs, "s", (rx, re.findall(r"\\.|.", repl, re.DOTALL), s.group(3))))
                 i = s.end()
             elif c in "pdq":
-                cmds.append((addr, c, None))
+                cmds.append((*addrs, c, None))
             else:
                 raise _Fail(f"sed: -e expression #1, char {i}: unknown command: `{c}'")
         return cmds
@@ -387,7 +389,10 @@ class _ReadOnly:
     def _sed_run(program: list, text: str, quiet: bool) -> str:
         """Run a parsed script over text. The output is measured while it is built and stops at the stream cap, so
         ``s/x/&&&…/g``, ``s/\\(.*\\)/\\1\\1…/`` or many ``p`` commands cannot build more."""
-        lines, out, left = _lines(text), [], [_MAX_STREAM_CHARS]
+        lines, out, left, active = _lines(text), [], [_MAX_STREAM_CHARS], set()  # active: ranges begun
+
+        def hit(addr: Any, i: int, line: str) -> bool:
+            return i == addr if isinstance(addr, int) else i == len(lines) if addr == "$" else bool(addr.search(line))
 
         def emit(line: str) -> None:
             out.append(line[:left[0]])
@@ -415,9 +420,17 @@ class _ReadOnly:
             for i, line in enumerate(lines, 1):
                 _tick()
                 quit_now = False
-                for addr, c, arg in program:
-                    if addr is not None and not (i == addr if isinstance(addr, int) else i == len(lines) if addr == "$"
-                                                 else addr.search(line)):
+                for k, (a1, a2, c, arg) in enumerate(program):
+                    if a2 is None:  # one address, or none
+                        if a1 is not None and not hit(a1, i, line):
+                            continue
+                    elif k in active:  # inside a range: it ends at a2
+                        if hit(a2, i, line) or isinstance(a2, int) and i >= a2:
+                            active.discard(k)
+                    elif hit(a1, i, line):  # a range begins (one ending at a line already passed ends at once)
+                        if not (isinstance(a2, int) and a2 <= i):
+                            active.add(k)
+                    else:
                         continue
                     if c == "s":
                         line = substitute(*arg, line)
