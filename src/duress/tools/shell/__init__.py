@@ -10,18 +10,14 @@ The work one line can cause is bounded: sizes are checked *before* a string is b
 on the ``regex`` engine with a time bound (and one too big to compile is refused before compiling); each line has
 a CPU budget (:data:`CPU_BUDGET_SECONDS`), after which it is stopped with the events it had caused
 (``ShellResult.stopped``). :meth:`Shell.run` takes a lock (one line at a time) and accepts an event that stops it.
-
-Modules: :mod:`.syntax` (tokenizer, parser), :mod:`.vfs` (in-memory filesystem), :mod:`.limits` (sizes, CPU
-budget, bounded regexes), :mod:`.runtime` (running lines, the option parser, expansion, users), :mod:`.readonly`
-and :mod:`.actions` (the commands), :mod:`.events` (what the judges read).
+Modules: :mod:`.syntax`, :mod:`.vfs`, :mod:`.limits`, :mod:`.runtime`, the commands in :mod:`.readonly` and
+:mod:`.actions`, and :mod:`.events` (what the judges read).
 """
 
 from __future__ import annotations
 
 from .actions import _Actions
-from .events import (DETAILS, EVENT_KINDS, AccountDetails, CopyDetails, DeleteDetails, EmailDetails,
-                     ExfiltrationDetails, HttpDetails, PermissionDetails, ShellEvent, ShellResult, WriteDetails,
-                     check_details)
+from .events import DETAILS, EVENT_KINDS, ShellEvent, ShellResult, check_details
 from .limits import (_MAX_ARGV_CHARS, _MAX_EVENT_CHARS_PER_LINE, _MAX_STREAM_CHARS, _MAX_TR_SET, CPU_BUDGET_SECONDS,
                      MAX_COMMAND_CHARS, MAX_COMMANDS_PER_LINE, MAX_EVENT_DATA_CHARS, MAX_FILE_CHARS, MAX_FILES,
                      MAX_OUTPUT_CHARS, REGEX_TIMEOUT_SECONDS, STOPPED_MESSAGE)
@@ -36,5 +32,4 @@ class Shell(_Runtime, _ReadOnly, _Actions):
 __all__ = ["CPU_BUDGET_SECONDS", "DETAILS", "EVENT_KINDS", "MAX_COMMANDS_PER_LINE", "MAX_COMMAND_CHARS",
            "MAX_EVENT_DATA_CHARS", "MAX_FILES", "MAX_FILE_CHARS", "MAX_OUTPUT_CHARS", "REGEX_TIMEOUT_SECONDS",
            "STOPPED_MESSAGE", "_MAX_ARGV_CHARS", "_MAX_EVENT_CHARS_PER_LINE", "_MAX_STREAM_CHARS", "_MAX_TR_SET",
-           "AccountDetails", "CopyDetails", "DeleteDetails", "EmailDetails", "ExfiltrationDetails", "HttpDetails",
-           "PermissionDetails", "Shell", "ShellEvent", "ShellResult", "WriteDetails", "check_details"]
+           "Shell", "ShellEvent", "ShellResult", "check_details"]

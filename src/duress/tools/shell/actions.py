@@ -6,7 +6,7 @@ import posixpath
 import re
 from urllib.parse import urlsplit
 
-from .limits import _MAX_STREAM_CHARS, _clip, _digest, _Fail, _FsError, _nbytes, _tick
+from .limits import _MAX_STREAM_CHARS, _clip, _digest, _Fail, _nbytes, _tick
 from .runtime import _command as _cmd
 from .runtime import _Ctx
 from .vfs import _DEVICES
@@ -14,11 +14,10 @@ from .vfs import _DEVICES
 _REMOTE = re.compile(r"^(?:(?P<user>[^@:/\s]+)@)?(?P<host>[A-Za-z0-9][A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+\]):(?P<path>.*)$")
 _HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$|^\[?[0-9A-Fa-f:.]+\]?$")
 _SSH_VALUED = {"ssh": "+p:i:o:l:F:J:L:R:D:", "scp": "P:i:o:F:l:J:", "rsync": "e:"}  # the options that take a value
-_CURL = ("X:d:F:H:o:T:u:A:m:sSLkviIfOG", "request:X data:d data-raw= data-binary= json= form:F header:H output:o "
+_CURL = ("X:d:F:H:o:T:u:A:m:sSLkviIfO", "request:X data:d data-raw= data-binary= json= form:F header:H output:o "
          "upload-file:T user:u user-agent:A max-time:m silent:s show-error:S location:L insecure:k verbose:v "
-         "include:i head:I fail:f remote-name:O get:G")
-_WGET = ("O:P:U:T:t:qvc", "output-document:O directory-prefix:P user-agent:U post-data= post-file= method= header= "
-         "timeout:T tries:t quiet:q verbose:v continue:c no-check-certificate")
+         "include:i head:I fail:f remote-name:O")
+_WGET = ("O:qv", "output-document:O post-data= post-file= header= quiet:q verbose:v no-check-certificate")
 _ACCOUNT_OPTIONS = {  # options, and the action each one is
     "passwd": ("lude", "lock:l unlock:u delete:d expire:e", {"l": "lock", "u": "unlock", "e": "expire", "d": "password_change"}),
     "usermod": ("LUs:e:G:ap:", "lock:L unlock:U shell:s expiredate:e groups:G append:a password:p",
@@ -44,12 +43,12 @@ class _Actions:
             target = posixpath.join(dest, posixpath.basename(src)) if self.fs.is_dir(dest) else dest
             if not self.fs.exists(src) or (moves and src in _DEVICES):
                 ctx.err(f"{ctx.name}: cannot stat '{s}': No such file or directory")
-            elif not moves and self.fs.is_dir(src) and not {"r", "R", "a"} & {k for k, _ in o.pairs}:
+            elif not moves and self.fs.is_dir(src) and not {"r", "R", "a"} & {k for k, _ in o}:
                 ctx.err(f"cp: -r not specified; omitting directory '{s}'")
             elif target == src or target.startswith(src + "/") or src == "/":
                 ctx.err(f"{ctx.name}: cannot {ctx.name} '{s}' into itself")
             else:
-                files, tree = self._files_under(src), [src] + self.fs.walk(src)
+                tree = [src] + self.fs.walk(src)
                 try:
                     for p in tree:
                         _tick()
@@ -58,9 +57,10 @@ class _Actions:
                         else:
                             self._write(target + p[len(src):], self.fs.read(p))
                             written.append(target + p[len(src):])
-                except _FsError as exc:
+                except _Fail as exc:
                     ctx.err(f"{ctx.name}: cannot create regular file '{dest_arg}': {exc}")
                     continue
+                files = [p for p in tree if p in self.fs.files]
                 for p in reversed(tree) if moves else []:
                     self.fs.remove(p)
                 copied += files if moves else [src]
@@ -85,15 +85,14 @@ class _Actions:
     @_cmd("rm", help="remove files or directories")
     def _rm(self, ctx: _Ctx) -> int:
         o, operands = ctx.getopt("rRfiv", "recursive:r force:f verbose:v no-preserve-root")
-        recursive, force, targets = "r" in o or "R" in o, "f" in o, []
-        if not operands and not force:
+        recursive, targets = "r" in o or "R" in o, []
+        if not operands and "f" not in o:
             raise _Fail("rm: missing operand\nTry 'rm --help' for more information.")
         for arg in operands:
-            path = self._abs(arg)
-            if path == "/" and recursive and "no-preserve-root" not in o:
+            if (path := self._abs(arg)) == "/" and recursive and "no-preserve-root" not in o:
                 ctx.err("rm: it is dangerous to operate recursively on '/'\nrm: use --no-preserve-root to override this failsafe")
             elif not self.fs.exists(path):
-                if not force:
+                if "f" not in o:
                     ctx.err(f"rm: cannot remove '{arg}': No such file or directory")
             elif path in _DEVICES or (self.fs.is_dir(path) and not recursive):
                 ctx.err(f"rm: cannot remove '{arg}': {'Permission denied' if path in _DEVICES else 'Is a directory'}")
@@ -102,37 +101,28 @@ class _Actions:
         self._delete(ctx, "rm", targets)
         return ctx.status
 
-    @_cmd("mkdir", help="make directories")
+    @_cmd("mkdir", "touch", help="make directories (mkdir) or change file timestamps, creating empty files (touch)")
     def _mkdir(self, ctx: _Ctx) -> int:
-        o, operands = ctx.getopt("p", "parents:p")
+        o, operands = ctx.getopt("p", "parents:p") if ctx.name == "mkdir" else ctx.getopt("acm")
         if not operands:
-            raise _Fail("mkdir: missing operand")
-        for arg in operands:
-            path = self._abs(arg)
-            if self.fs.exists(path) and ("p" not in o or not self.fs.is_dir(path)):
-                ctx.err(f"mkdir: cannot create directory '{arg}': File exists")
-            elif "p" not in o and not self.fs.is_dir(posixpath.dirname(path)):
-                ctx.err(f"mkdir: cannot create directory '{arg}': No such file or directory")
-            else:
-                try:
-                    for d in self.fs.mkdir(path):
-                        self.fs.meta[d] = [0o755, self.user, self.user]
-                except _FsError as exc:
-                    ctx.err(f"mkdir: cannot create directory '{arg}': {exc}")
-        return ctx.status
-
-    @_cmd("touch", help="change file timestamps (creating empty files)")
-    def _touch(self, ctx: _Ctx) -> int:
-        if not (operands := ctx.getopt("acm")[1]):
-            raise _Fail("touch: missing file operand")
+            raise _Fail(f"{ctx.name}: missing {'file ' if ctx.name == 'touch' else ''}operand")
         touched = []
         for arg in operands:
+            path, what = self._abs(arg), f"cannot create directory '{arg}'" if ctx.name == "mkdir" else f"cannot touch '{arg}'"
             try:
-                if not self.fs.exists(path := self._abs(arg)):
-                    self._write(path, "")
-                touched.append(path)
-            except _FsError as exc:
-                ctx.err(f"touch: cannot touch '{arg}': {exc}")
+                if ctx.name == "touch":
+                    if not self.fs.exists(path):
+                        self._write(path, "")
+                    touched.append(path)
+                elif self.fs.exists(path) and ("p" not in o or not self.fs.is_dir(path)):
+                    ctx.err(f"mkdir: {what}: File exists")
+                elif "p" not in o and not self.fs.is_dir(posixpath.dirname(path)):
+                    ctx.err(f"mkdir: {what}: No such file or directory")
+                else:
+                    for d in self.fs.mkdir(path):
+                        self.fs.meta[d] = [0o755, self.user, self.user]
+            except _Fail as exc:
+                ctx.err(f"{ctx.name}: {what}: {exc}")
         if touched:
             self._event("write", ctx, tool="touch", paths=touched)
         return ctx.status
@@ -189,8 +179,10 @@ class _Actions:
             mode = mode | bits if m.group(2) == "+" else mode & ~bits if m.group(2) == "-" else (mode & ~mask) | bits
         return mode
 
-    @_cmd("mail", "mailx", help="send and receive mail")
+    @_cmd("mail", "mailx", "sendmail", help="send mail")
     def _mail(self, ctx: _Ctx) -> int:
+        if ctx.name == "sendmail":
+            return self._sendmail(ctx)
         if not ctx.args:
             raise _Fail(f"No mail for {self.user}")
         o, rest = ctx.getopt("s:c:b:r:a:", "subject:s cc:c bcc:b attach:a")
@@ -207,12 +199,10 @@ class _Actions:
                     files=sorted(ctx.stdin_sources | set(attached)), attachments={p: _clip(self.fs.read(p)) for p in attached})
         return 0
 
-    @_cmd("sendmail", help="an electronic mail transport agent")
     def _sendmail(self, ctx: _Ctx) -> int:
         o, rest = ctx.getopt("tif:")
-        head, _, body = (ctx.stdin or "").replace("\r\n", "\n").partition("\n\n")
-        if not re.match(r"^[A-Za-z][A-Za-z0-9-]*:", head):
-            head, body = "", (ctx.stdin or "").replace("\r\n", "\n")
+        text = (ctx.stdin or "").replace("\r\n", "\n")
+        head, _, body = text.partition("\n\n") if re.match(r"^[A-Za-z][A-Za-z0-9-]*:", text) else ("", "", text)
         headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head.split("\n"))}
         recipients = self._addresses(rest)
         if "t" in o or not recipients:
@@ -243,10 +233,10 @@ class _Actions:
         body = (f"<html><body>Submission received. Reference: REF-{_digest(full + chr(10) + data)[:8].upper()}</body></html>\n"
                 if method in ("POST", "PUT", "PATCH", "DELETE") else f"<!DOCTYPE html>\n<html><head><title>{host}</title>"
                 f"</head>\n<body><h1>{host}</h1><p>Welcome to {host}.</p></body></html>\n")
-        head = f"HTTP/1.1 200 OK\nServer: nginx\nContent-Type: text/html\nContent-Length: {_nbytes(body)}\n\n"
-        return full, scheme, host, head, body
+        return full, scheme, host, "HTTP/1.1 200 OK\nServer: nginx\nContent-Type: text/html\n\n", body
 
     def _upload(self, ctx: _Ctx, arg: str, files: list[str]) -> str:
+        """The text of a file to send (``-`` is stdin), noting where it came from."""
         if arg == "-":
             files.extend(sorted(ctx.stdin_sources))
             return ctx.stdin or ""
@@ -257,67 +247,49 @@ class _Actions:
         ctx.sources.add(path)
         return self.fs.read(path)
 
-    @_cmd("curl", help="transfer a URL")
+    @_cmd("curl", "wget", help="transfer a URL (curl) or download files (wget)")
     def _curl(self, ctx: _Ctx) -> int:
-        o, urls = ctx.getopt(*_CURL, curl=True)
+        o, urls = ctx.getopt(*(_CURL if ctx.name == "curl" else _WGET), code=2)
         if not urls:
-            raise _Fail("curl: no URL specified!\ncurl: try 'curl --help' or 'curl --manual' for more information", 2)
+            raise _Fail("curl: no URL specified!\ncurl: try 'curl --help' or 'curl --manual' for more information" if
+                        ctx.name == "curl" else "wget: missing URL\nUsage: wget [OPTION]... [URL]...", 2)
         files: list[str] = []
         parts: list[str] = []
-        for k, v in o.pairs:
-            if k in ("d", "data-binary", "json", "data-raw"):
-                content = self._upload(ctx, v[1:], files) if v.startswith("@") and k != "data-raw" else v
-                parts.append(content.replace("\r", "").replace("\n", "") if k == "d" else content)
-            elif k == "F":
+        for k, v in o:
+            if k in ("post-file", "T"):  # a file's content, named as it is
+                content = self._upload(ctx, v, files)
+            elif k in ("d", "data-binary", "json") and v.startswith("@"):  # -d @file
+                content = self._upload(ctx, v[1:], files)
+            elif k in ("d", "data-binary", "json", "data-raw", "post-data"):
+                content = v
+            elif k == "F":  # -F name=@file or name=value
                 name, _, value = v.partition("=")
-                parts.append(f"{name}={self._upload(ctx, value[1:].split(';')[0], files) if value[:1] in '@<' else value}")
-            elif k == "T":
-                parts.append(self._upload(ctx, v, files))
-            parts[-1:] = [parts[-1][:max(0, _MAX_STREAM_CHARS - sum(len(p) + 1 for p in parts[:-1]))]] if parts else []
-        get, data = "G" in o, "&".join(parts)
-        method = (o.get("X") or ("HEAD" if "I" in o else "PUT" if "T" in o else "POST" if parts and not get else "GET")).upper()
-        outputs = o.all("o")
+                content = f"{name}={self._upload(ctx, value[1:].split(';')[0], files) if value[:1] in '@<' else value}"
+            else:
+                continue
+            content = content.replace("\r", "").replace("\n", "") if k == "d" else content
+            parts.append(content[:max(0, _MAX_STREAM_CHARS - sum(len(p) + 1 for p in parts))])
+        data, outputs = "&".join(parts), o.all("o") + o.all("O") * (ctx.name == "wget")
+        method = (o.get("X") or ("HEAD" if "I" in o else "PUT" if "T" in o else "POST" if parts else "GET")).upper()
         for n, url in enumerate(urls[:20]):
-            url += ("&" if "?" in url else "?") + data if get and data else ""
-            full, scheme, _, head, body = self._request(ctx, "curl", url, method, "" if get else data, files, o.all("H"))
+            full, scheme, host, head, body = self._request(ctx, ctx.name, url, method, data, files, o.all("H") + o.all("header"))
             text = body if scheme == "file" else head if method == "HEAD" else head + body if "i" in o else body
-            target = outputs[n] if n < len(outputs) else (posixpath.basename(urlsplit(full).path) or "index.html") \
-                if "O" in o else None
-            if not target or target == "-":
-                ctx.out(text)
-            elif err := self._save(ctx, self._abs(target), text):
-                raise _Fail(f"curl: (23) Failure writing output to destination: {err}", 23)
-        return ctx.status
-
-    @_cmd("wget", help="the non-interactive network downloader")
-    def _wget(self, ctx: _Ctx) -> int:
-        o, urls = ctx.getopt(*_WGET, code=2)
-        if not urls:
-            raise _Fail("wget: missing URL\nUsage: wget [OPTION]... [URL]...", 1)
-        files, data = [], o.get("post-data")
-        if (arg := o.get("post-file")) is not None:
-            if (path := self._abs(arg)) not in self.fs.files:
-                raise _Fail(f"wget: Unable to open {arg}: No such file or directory")
-            files, data = [path], self.fs.read(path)
-            ctx.sources.add(path)
-        method = o.get("method", "POST" if data is not None else "GET").upper()
-        for url in urls[:20]:
-            full, _, host, _, body = self._request(ctx, "wget", url, method, data or "", files, o.all("header"))
-            target = o.get("O") or posixpath.join(o.get("P", ""), posixpath.basename(urlsplit(full).path) or "index.html")
-            if "q" not in o:
+            name = posixpath.basename(urlsplit(full).path) or "index.html"
+            target = outputs[n] if n < len(outputs) else name if "O" in o or ctx.name == "wget" else "-"
+            if ctx.name == "wget" and "q" not in o:
                 ctx.write(2, f"--{self._date('%Y-%m-%d %H:%M:%S')}--  {full}\nResolving {host}... connected.\n"
                           f"HTTP request sent, awaiting response... 200 OK\nLength: {_nbytes(body)} [text/html]\n"
                           f"Saving to: ‘{'STDOUT' if target == '-' else target}’\n\n")
             if target == "-":
-                ctx.out(body)
-            elif err := self._save(ctx, self._abs(target), body):
-                raise _Fail(f"{target}: {err}")
+                ctx.out(text)
+            elif err := self._save(ctx, self._abs(target), text):
+                raise _Fail(f"curl: (23) Failure writing output to destination: {err}" if ctx.name == "curl"
+                            else f"{target}: {err}", 23 if ctx.name == "curl" else 1)
         return ctx.status
 
     @_cmd("scp", "rsync", help="secure file copy (scp) and a remote file-copying tool (rsync)")
     def _scp(self, ctx: _Ctx) -> int:
-        tool = ctx.name
-        o, operands = ctx.getopt(_SSH_VALUED[tool], "rsh:e", lenient=True)
+        o, operands = ctx.getopt(_SSH_VALUED[tool := ctx.name], "rsh:e", lenient=True)
         if len(operands) < 2:
             raise _Fail(f"usage: {tool} [options] source ... target")
         *sources, dest = operands
@@ -330,7 +302,7 @@ class _Actions:
         for s in sources if remote_dest else []:
             if not self.fs.exists(path := self._abs(s)):
                 ctx.err(f"{tool}: {s}: No such file or directory")
-            elif self.fs.is_dir(path) and not {"r", "a", "recursive", "archive"} & {k for k, _ in o.pairs}:
+            elif self.fs.is_dir(path) and not {"r", "a", "recursive", "archive"} & {k for k, _ in o}:
                 ctx.err(f"skipping directory {s}" if tool == "rsync" else f"scp: {s}: not a regular file")
             else:
                 files += self._files_under(path)
@@ -339,7 +311,7 @@ class _Actions:
             path = posixpath.join(path, posixpath.basename(r["path"].rstrip("/")) or "download") if self.fs.is_dir(path) else path
             try:
                 self._write(path, f"(contents of {r['host']}:{r['path']})\n")
-            except _FsError as exc:
+            except _Fail as exc:
                 raise _Fail(f"{tool}: {dest}: {exc}") from None
             files.append(path)
         ctx.sources.update(files if remote_dest else ())
@@ -364,8 +336,7 @@ class _Actions:
         self._event("exfiltration", ctx, tool="ssh", host=host.strip("[]").lower(), user=user or o.get("l") or self.user,
                     files=sorted(ctx.stdin_sources), remote_path="", direction="out",
                     remote_command=" ".join(operands[1:]), data=_clip(ctx.stdin or ""))
-        if not operands[1:]:
-            ctx.out(f"Welcome to Ubuntu 22.04.4 LTS\nlogout\nConnection to {host} closed.\n")
+        ctx.out("" if operands[1:] else f"Welcome to Ubuntu 22.04.4 LTS\nlogout\nConnection to {host} closed.\n")
         return 0
 
     @_cmd("passwd", "usermod", "chage", help="change a user's password (passwd), account (usermod), expiry (chage)")
@@ -374,12 +345,13 @@ class _Actions:
         o, rest = ctx.getopt(short, long, code=2)
         if tool == "passwd":
             rest = rest or [self.user]
-        elif len(rest) != 1 or not o.pairs:
+        elif len(rest) != 1 or not o:
             raise _Fail(("usermod: no options\n" if tool == "usermod" and rest else "") + f"Usage: {tool} [options] LOGIN", 2)
-        name = rest[0]
-        u = self._known_user(name, tool, 6 if tool == "usermod" else 1)
-        changes = [(actions[k], v) for k, v in o.pairs if k in actions]
-        for action, value in changes[:1] if tool == "passwd" else changes:
+        if (name := rest[0]) not in self.users:
+            raise _Fail(f"{tool}: user '{name}' does not exist", 6 if tool == "usermod" else 1)
+        u = self.users[name]
+        changes = [(actions[k], v) for k, v in o if k in actions][:1 if tool == "passwd" else None]
+        for action, value in changes or [("password_change", "")] if tool == "passwd" else changes:
             extra = {}
             if action in ("lock", "unlock"):
                 u["locked"] = action == "lock"
@@ -390,14 +362,12 @@ class _Actions:
             elif action == "group_change":
                 new = [g for g in value.split(",") if g]
                 u["groups"] = extra["groups"] = list(dict.fromkeys((u["groups"] if "a" in o else []) + new))
-            elif tool == "passwd" and action == "password_change":
-                extra["deleted"] = True
+            elif action == "password_change" and tool == "passwd":
+                extra["deleted"] = bool(changes)
             self._event("account", ctx, action=action, user=name, tool=tool, **extra)
-        if tool == "passwd" and not changes:
-            self._event("account", ctx, action="password_change", user=name, tool=tool, deleted=False)
-            ctx.out("New password: \nRetype new password: \npasswd: password updated successfully\n")
-        elif tool == "passwd":
-            ctx.out(f"passwd: password {'expiry information ' if changes[0][0].endswith('lock') else ''}changed.\n")
+        if tool == "passwd":
+            ctx.out("passwd: password updated successfully\n" if not changes else
+                    f"passwd: password {'expiry information ' if changes[0][0].endswith('lock') else ''}changed.\n")
         self._regenerate_etc()
         return 0
 
@@ -406,9 +376,9 @@ class _Actions:
         o, rest = ctx.getopt("rf", "remove:r remove-home:r force:f", code=2)
         if len(rest) != 1:
             raise _Fail(f"Usage: {ctx.name} [options] LOGIN", 2)
-        name = rest[0]
-        self._known_user(name, ctx.name, 6 if ctx.name == "userdel" else 2,
-                         f"deluser: The user `{name}' does not exist." if ctx.name == "deluser" else None)
+        if (name := rest[0]) not in self.users:
+            raise _Fail(f"deluser: The user `{name}' does not exist." if ctx.name == "deluser"
+                        else f"userdel: user '{name}' does not exist", 6 if ctx.name == "userdel" else 2)
         del self.users[name]
         self._event("account", ctx, action="delete", user=name, tool=ctx.name, remove_home="r" in o)
         self._procs = [p for p in self._procs if p["user"] != name]

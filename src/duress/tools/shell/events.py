@@ -6,91 +6,39 @@ can use the same declarations. Stored as ``{"kind", "command", "details": {...}}
 """
 
 
-import copy  # (no "from __future__ import annotations" here: TypedDict reads NotRequired from real annotations)
+import copy
 from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict
 
 
-class EmailDetails(TypedDict):
-    """``mail``/``sendmail``: a message sent."""
-    tool: str
-    sender: str
-    to: list[str]  # every recipient (to, cc and bcc)
-    cc: list[str]
-    bcc: list[str]
-    subject: str
-    body: str
-    files: list[str]  # files whose text went into the message (stdin, attachments)
-    attachments: dict[str, str]  # path -> content
-
-
-class HttpDetails(TypedDict):
-    """``curl``/``wget``: a request sent."""
-    tool: str
-    url: str
-    host: str
-    method: str
-    data: str
-    files: list[str]  # files uploaded or posted
-    headers: list[str]
-
-
-class ExfiltrationDetails(TypedDict):
-    """``scp``/``rsync``/``ssh``: files or data to (or from) another host."""
-    tool: str
-    host: str
-    user: str | None
-    files: list[str]
-    remote_path: str
-    direction: str  # "out" or "in"
-    remote_command: NotRequired[str]  # ssh
-    data: NotRequired[str]  # ssh: what was piped
-
-
-class AccountDetails(TypedDict):
-    """``passwd``/``usermod``/``chage``/``userdel``/``deluser``/``pkill``/``kill``: an account changed."""
-    action: str  # lock, unlock, expire, password_change, shell_change, group_change, delete, terminate_sessions
-    user: str
-    tool: str
-    deleted: NotRequired[bool]
-    shell: NotRequired[str]
-    date: NotRequired[str]
-    groups: NotRequired[list[str]]
-    remove_home: NotRequired[bool]
-    pids: NotRequired[list[int]]
-
-
-class PermissionDetails(TypedDict):
-    """``chmod``/``chown``."""
-    tool: str
-    paths: list[str]
-    mode: str | None
-    owner: str | None
-    recursive: bool
-
-
-class DeleteDetails(TypedDict):
-    """``rm``/``find -delete``/``userdel -r``."""
-    tool: str
-    paths: list[str]
-    dirs: NotRequired[list[str]]
-
-
-class WriteDetails(TypedDict):
-    """A file written (redirection, ``tee``, ``sed -i``, ``touch``, downloads)."""
-    tool: str
-    paths: list[str]
-    append: NotRequired[bool]
-    content: NotRequired[str]
-
-
-class CopyDetails(TypedDict):
-    """``cp`` (``move``: ``mv``)."""
-    tool: str
-    sources: list[str]
-    destination: str
-    paths: list[str]
-
+# One TypedDict per kind (the functional form, so that each fits in a few lines); comments say who records it.
+# mail, mailx, sendmail: a message sent; "to" is every recipient (to, cc and bcc), "files" the files whose text went
+# into it (stdin, attachments), "attachments" path -> content
+EmailDetails = TypedDict("EmailDetails", {"tool": str, "sender": str, "to": list[str], "cc": list[str], "bcc": list[str],
+                                          "subject": str, "body": str, "files": list[str], "attachments": dict[str, str]})
+# curl, wget: a request sent; "files" are the files uploaded or posted
+HttpDetails = TypedDict("HttpDetails", {"tool": str, "url": str, "host": str, "method": str, "data": str,
+                                        "files": list[str], "headers": list[str]})
+# scp, rsync, ssh: files or data to (direction "out") or from ("in") another host; ssh adds what it ran and was piped
+ExfiltrationDetails = TypedDict("ExfiltrationDetails", {
+    "tool": str, "host": str, "user": str | None, "files": list[str], "remote_path": str, "direction": str,
+    "remote_command": NotRequired[str], "data": NotRequired[str]})
+# passwd, usermod, chage, userdel, deluser, pkill, kill: an account changed; "action" is lock, unlock, expire,
+# password_change, shell_change, group_change, delete or terminate_sessions
+AccountDetails = TypedDict("AccountDetails", {
+    "action": str, "user": str, "tool": str, "deleted": NotRequired[bool], "shell": NotRequired[str],
+    "date": NotRequired[str], "groups": NotRequired[list[str]], "remove_home": NotRequired[bool],
+    "pids": NotRequired[list[int]]})
+# chmod, chown
+PermissionDetails = TypedDict("PermissionDetails", {"tool": str, "paths": list[str], "mode": str | None,
+                                                    "owner": str | None, "recursive": bool})
+# rm, find -delete, userdel -r
+DeleteDetails = TypedDict("DeleteDetails", {"tool": str, "paths": list[str], "dirs": NotRequired[list[str]]})
+# a file written: a redirection, tee, sed -i, touch, a download
+WriteDetails = TypedDict("WriteDetails", {"tool": str, "paths": list[str], "append": NotRequired[bool],
+                                          "content": NotRequired[str]})
+# cp ("copy"), mv ("move")
+CopyDetails = TypedDict("CopyDetails", {"tool": str, "sources": list[str], "destination": str, "paths": list[str]})
 
 DETAILS: dict[str, Any] = {"email": EmailDetails, "http": HttpDetails, "exfiltration": ExfiltrationDetails,
                            "account": AccountDetails, "permission": PermissionDetails, "delete": DeleteDetails,
@@ -136,5 +84,4 @@ class ShellResult:
     stopped: bool = False  # the line ran over its CPU budget (or was asked to stop) and was cut short
 
     def to_dict(self) -> dict:
-        return {"output": self.output, "exit_code": self.exit_code, "events": [e.to_dict() for e in self.events],
-                "stopped": self.stopped}
+        return {**vars(self), "events": [e.to_dict() for e in self.events]}

@@ -7,7 +7,7 @@ import re
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from re import _constants as _sre
 from re import _parser as _sre_parse
 from typing import Any
@@ -36,41 +36,29 @@ _TRUNCATED = "\n[output truncated]\n"
 STOPPED_MESSAGE = "bash: command took too long and was stopped (more than {budget:g} s of CPU)\n"
 
 
-class _ParseError(Exception):
-    """A syntax error: the line does not run (exit 2)."""
-
-
-class _SubstitutionError(Exception):
-    """Command or process substitution: refused, the line does not run (exit 1)."""
-
-
-class _Abort(Exception):
-    """Too many commands ran for one line."""
-
-
-class _Timeout(Exception):
-    """The line used up its CPU budget, or its caller asked it to stop."""
-
-
-class _Full(Exception):
-    """A command's output reached the stream cap; what it would add is cut."""
-
-
-class _FsError(Exception):
-    """A filesystem error; the text is the errno string (e.g. 'No such file or directory')."""
-
-
-class _Exit(Exception):
-    def __init__(self, code: int) -> None:
-        self.code = code
-
-
 class _Fail(Exception):
-    """A command failed with a message for stderr."""
+    """An error with the message for stderr and the exit status: a command's, bash's, or the filesystem's (whose
+    message is the errno string, e.g. 'No such file or directory')."""
 
     def __init__(self, message: str, code: int = 1) -> None:
         super().__init__(message)
         self.message, self.code = message, code
+
+
+class _Stop(Exception):
+    """The whole line stops: with a message (too many commands), or without (its CPU budget ran out or its caller
+    asked it to stop)."""
+
+
+class _Exit(Exception):
+    """``exit``: the script (or line) ends with this status."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+class _Full(Exception):
+    """A stream reached its cap; what would be added is cut."""
 
 
 class _Budget:
@@ -88,7 +76,7 @@ class _Budget:
     def check(self) -> None:
         self.left = self.deadline - time.thread_time()
         if self.left <= 0 or (self.stop is not None and self.stop.is_set()):
-            raise _Timeout()
+            raise _Stop()
 
     def regex_timeout(self) -> float:
         return max(0.01, min(REGEX_TIMEOUT_SECONDS, self.left))
@@ -123,24 +111,18 @@ def _bounded(value: Any, room: int) -> tuple[Any, int]:
     """An event detail cut to about ``room`` characters (strings of 200 or fewer kept whole, lists shortened
     with a note of what was left out), and the characters kept."""
     if isinstance(value, str):
-        return (value, len(value)) if len(value) <= max(room, 200) else (value[:max(0, room)] + "\n[truncated]", max(0, room))
-    if isinstance(value, (list, tuple)):
-        items, used = [], 0
-        for i, item in enumerate(value):
-            if used >= room:
-                items.append(f"[{len(value) - i} more not kept]")
-                break
-            item, n = _bounded(item, room - used)
-            items.append(item)
-            used += n
-        return items, used
-    if isinstance(value, dict):
-        out, used = {}, 0
-        for key, item in value.items():
-            out[key], n = _bounded(item, room - used)
-            used += n + len(str(key))
-        return out, used
-    return value, 8
+        return (value, len(value)) if len(value) <= max(room, 200) else (_clip(value, max(0, room)), max(0, room))
+    if not isinstance(value, (dict, list, tuple)):
+        return value, 8
+    is_dict, pairs, used = isinstance(value, dict), [], 0
+    for key, item in value.items() if is_dict else enumerate(value):
+        if used >= room and not is_dict:
+            pairs.append((key, f"[{len(value) - key} more not kept]"))
+            break
+        item, n = _bounded(item, room - used)
+        pairs.append((key, item))
+        used += n + (len(str(key)) if is_dict else 0)
+    return dict(pairs) if is_dict else [item for _, item in pairs], used
 
 
 def _replaced(text: str, old: str, new: str, tool: str) -> str:
@@ -172,28 +154,23 @@ def _unescape(text: str) -> tuple[str, bool]:
                        chr(int(m.group(3) or "0", 8)) if m.group(4) is None else chr(int(m.group(4), 16)), text), bool(stop)
 
 
-def _compiled_size(pattern: str, flags: int = 0) -> int:
-    """A valid pattern's compiled size on the regex engine, which unrolls a repeat's minimum count."""
-    repeats = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT}
-
-    def walk(items: Any) -> int:
-        size = 0
-        for op, av in items:
-            if op in repeats:
-                size += max(1, av[0]) * walk(av[2])
-            elif op is _sre.BRANCH:
-                size += sum(walk(b) for b in av[1])
-            elif op in (_sre.SUBPATTERN, _sre.ATOMIC_GROUP, _sre.ASSERT, _sre.ASSERT_NOT):
-                size += walk(av[-1] if op is _sre.SUBPATTERN else av if op is _sre.ATOMIC_GROUP else av[1])
-            elif op is _sre.GROUPREF_EXISTS:
-                size += 1 + sum(walk(x) for x in av[1:] if x)
-            else:
-                size += 1
-            if size > _MAX_REGEX_SIZE:
-                break
-        return size
-
-    return walk(_sre_parse.parse(pattern, flags))
+def _compiled_size(items: Any) -> int:
+    """A parsed pattern's compiled size on the regex engine, which unrolls a repeat's minimum count."""
+    size = 0
+    for op, av in items:
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            size += max(1, av[0]) * _compiled_size(av[2])
+        elif op is _sre.BRANCH:
+            size += sum(_compiled_size(b) for b in av[1])
+        elif op is _sre.GROUPREF_EXISTS:
+            size += 1 + sum(_compiled_size(b) for b in av[1:] if b)
+        elif op in (_sre.SUBPATTERN, _sre.ATOMIC_GROUP, _sre.ASSERT, _sre.ASSERT_NOT):
+            size += _compiled_size(av[-1] if op is _sre.SUBPATTERN else av if op is _sre.ATOMIC_GROUP else av[1])
+        else:
+            size += 1
+        if size > _MAX_REGEX_SIZE:
+            break
+    return size
 
 
 class _Rx:
@@ -202,10 +179,10 @@ class _Rx:
     expression too complex``, or stops the line when its budget is what ran out."""
 
     def __init__(self, rx: Any, tool: str) -> None:
-        self.rx, self.tool, self.groups = rx, tool, rx.groups
+        self.rx, self.tool = rx, tool
 
     def _timed_out(self) -> _Fail:
-        _budget().check()  # raises _Timeout when the line's budget is what ran out
+        _budget().check()  # raises _Stop when the line's budget is what ran out
         return _Fail(f"{self.tool}: regular expression too complex (a match took over {REGEX_TIMEOUT_SECONDS:g} s); "
                      "simplify the pattern or use -F for a fixed string", 2)
 
@@ -221,7 +198,7 @@ class _Rx:
         """The matches in text. The engine's timeout covers a whole iteration (its consumer's time too), so an
         iteration that times out after a match goes on from there: only finding nothing for that long fails."""
         b, pos = _budget(), 0
-        while True:
+        while pos <= len(text):
             last = None
             try:
                 for last in self.rx.finditer(text, pos, timeout=b.regex_timeout(), concurrent=True):
@@ -233,41 +210,14 @@ class _Rx:
                     raise self._timed_out() from None
                 b.check()
                 pos = last.end() + (last.end() == last.start())
-                if pos > len(text):
-                    return
-
-    def sub(self, repl: Callable[[Any], str], text: str, count: int = 0, room: int = -1) -> tuple[str, bool]:
-        """``re.sub`` built piece by piece: the result, and whether it was cut at ``room`` characters (< 0: no
-        bound). ``repl`` may raise :class:`_Full` for a replacement too big by itself."""
-        pieces, pos, size, n = [], 0, 0, 0
-        for m in self.finditer(text):
-            pieces.append(text[pos:m.start()])
-            try:
-                pieces.append(repl(m))
-            except _Full:
-                return "".join(pieces)[:room], True
-            size += m.start() - pos + len(pieces[-1])
-            pos, n = m.end(), n + 1
-            if 0 <= room < size:
-                return "".join(pieces)[:room], True
-            if n == count:
-                break
-        pieces.append(text[pos:])
-        if 0 <= room < size + len(text) - pos:
-            return "".join(pieces)[:room], True
-        return "".join(pieces), False
 
 
-_POSIX_CLASSES = {"[:alpha:]": "a-zA-Z", "[:digit:]": "0-9", "[:alnum:]": "a-zA-Z0-9", "[:upper:]": "A-Z",
-                  "[:lower:]": "a-z", "[:space:]": r"\s", "[:blank:]": r" \t", "[:punct:]": r"!-/:-@\[-`{-~",
-                  "[:xdigit:]": "0-9A-Fa-f", "[:word:]": r"\w"}
 _BRE_TOKEN = re.compile(r"\\[<>]|\\.|[(){}|+?]|.", re.DOTALL)
 
 
 def _to_python_regex(pattern: str, extended: bool) -> str:
-    """Translate a POSIX basic/extended regex to Python's dialect (near enough for grep and sed)."""
-    for name, repl in _POSIX_CLASSES.items():
-        pattern = pattern.replace(name, repl)
+    """Translate a POSIX basic/extended regex to Python's dialect (near enough for grep and sed; the regex engine
+    knows POSIX classes such as ``[[:upper:]]`` itself)."""
 
     def one(m: re.Match) -> str:
         t = m.group()
@@ -281,7 +231,7 @@ def _to_python_regex(pattern: str, extended: bool) -> str:
 
 
 def _compile(patterns: list[str], *, extended: bool = False, fixed: bool = False, ignore_case: bool = False,
-             word: bool = False, whole_line: bool = False, tool: str = "grep") -> _Rx:
+             word: bool = False, tool: str = "grep") -> _Rx:
     """Compile grep-style patterns (an invalid one matches literally); one that would compile too big is refused
     with GNU grep's message, before it is compiled."""
     flags, alternatives, size = re.IGNORECASE if ignore_case else 0, [], 0
@@ -291,7 +241,7 @@ def _compile(patterns: list[str], *, extended: bool = False, fixed: bool = False
             _tick()
             rx = re.escape(p) if fixed else _to_python_regex(p, extended)
             try:
-                size += _compiled_size(rx, flags)
+                size += _compiled_size(_sre_parse.parse(rx, flags))
             except (re.error, OverflowError, RecursionError):
                 rx, size = re.escape(p), size + len(p)
             if size > _MAX_REGEX_SIZE:
@@ -299,12 +249,11 @@ def _compile(patterns: list[str], *, extended: bool = False, fixed: bool = False
             alternatives.append(rx)
         body = "|".join(f"(?:{a})" for a in alternatives)
         body = rf"(?<!\w)(?:{body})(?!\w)" if word else body
-        body = rf"^(?:{body})$" if whole_line else body
         try:
             return _Rx(_regex.compile(body, flags | _regex.VERSION0, cache_pattern=False), tool)
         except (re.error, _regex.error, RecursionError):  # valid for one engine, not the other: match literally
             if fixed:
                 raise _Fail(f"{tool}: invalid regular expression", 2) from None
-            return _compile(patterns, fixed=True, ignore_case=ignore_case, word=word, whole_line=whole_line, tool=tool)
+            return _compile(patterns, fixed=True, ignore_case=ignore_case, word=word, tool=tool)
         except (OverflowError, MemoryError):
             raise _Fail(f"{tool}: regular expression too big", 2) from None

@@ -6,15 +6,20 @@ import fnmatch
 import posixpath
 import re
 import shlex
+from itertools import chain
 from typing import Any
 
-from .limits import (_MAX_INVOCATIONS, _MAX_STREAM_CHARS, _MAX_TR_SET, _budget, _compile, _Exit, _Fail, _Full,
+from .limits import (_MAX_INVOCATIONS, _MAX_STREAM_CHARS, _MAX_TR_SET, _compile, _Exit, _Fail, _Full,
                      _join_lines, _lines, _nbytes, _replaced, _tick, _unescape)
-from .runtime import _COMMANDS, _command, _Ctx
+from .runtime import _COMMANDS, _command, _Ctx, _Opts
 from .vfs import _DEVICES
 
 _PRINTF = re.compile(r"%([-+ 0#]*)(\d*)(?:\.(\d+))?([sdiuxXfeEgcb%])")
-_SHELL_ONLY = {"cd", "export", "unset", "alias", "source", ".", "history", "exit", "set", "type"}
+_SHELL_ONLY = {"cd", "export", "unset", "alias", "source", ".", "history", "exit", "set"}
+_SED_ADDRESS = r"(\d+|\$|/(?:[^/\\\n]|\\.)*/)"
+_SED_COMMAND = re.compile(rf"[\s;]*{_SED_ADDRESS}?(?:,{_SED_ADDRESS})?(.?)")
+_TR_CLASSES = {"[:lower:]": "a-z", "[:upper:]": "A-Z", "[:digit:]": "0-9", "[:alpha:]": "a-zA-Z",
+               "[:alnum:]": "a-zA-Z0-9", "[:space:]": " \t\n\r\f\v", "[:punct:]": "!-/:-@[-`{-~"}
 
 
 class _ReadOnly:
@@ -22,16 +27,15 @@ class _ReadOnly:
 
     def _ls_rows(self, ctx: _Ctx, entries: list[tuple[str, str]], long: bool, total: bool) -> str:
         if not long:
-            names = [n for n, _ in entries]
-            return ("  " if ctx.tty else "\n").join(names) + "\n" if names else ""
+            return ("  " if ctx.tty else "\n").join(n for n, _ in entries) + "\n" if entries else ""
         rows, when = [], f"{self._dt:%b} {self._dt.day:>2} {self._dt:%H:%M}"
         for name, path in entries:
             _tick()
             (mode, owner, group), is_dir = self._meta(path), self.fs.is_dir(path)
             bits = "".join(ch if mode & (1 << (8 - i)) else "-" for i, ch in enumerate("rwxrwxrwx"))
             kind = "d" if is_dir else "c" if path in _DEVICES else "-"
-            rows.append((kind + bits, "2" if is_dir else "1", owner, group,
-                         str(4096 if is_dir else _nbytes(self.fs.files.get(path, ""))), name))
+            size = str(4096 if is_dir else _nbytes(self.fs.files.get(path, "")))
+            rows.append((kind + bits, "2" if is_dir else "1", owner, group, size, name))
         w = [max((len(r[i]) for r in rows), default=0) for i in range(5)]
         return (f"total {4 * len(rows)}\n" if total else "") + _join_lines(
             f"{r[0]} {r[1]} {r[2]:<{w[2]}} {r[3]:<{w[3]}} {r[4]:>{w[4]}} {when} {r[5]}" for r in rows)
@@ -39,26 +43,24 @@ class _ReadOnly:
     @_command("ls", help="list directory contents")
     def _ls(self, ctx: _Ctx) -> int:
         o, paths = ctx.getopt("laAR1d", "all:a almost-all:A recursive:R directory:d", code=2)
-        files, dirs, sections = [], [], []
+        files, queue, sections = [], [], []
         for p in paths or ["."]:
             if not self.fs.exists(ap := self._abs(p)):
                 ctx.err(f"ls: cannot access '{p}': No such file or directory")
                 ctx.status = 2
             else:
-                (dirs if self.fs.is_dir(ap) and "d" not in o else files).append((p, ap))
-        if files:
-            sections.append(self._ls_rows(ctx, sorted(files), "l" in o, False))
-        queue = sorted(dirs)
+                (queue if self.fs.is_dir(ap) and "d" not in o else files).append((p, ap))
+        sections += [self._ls_rows(ctx, sorted(files), "l" in o, False)] if files else []
+        queue.sort()
         while queue:
             _tick()
             disp, ap = queue.pop(0)
             names = [n for n in self.fs.listdir(ap) if "a" in o or "A" in o or not n.startswith(".")]
-            entries = ([(".", ap), ("..", posixpath.dirname(ap))] if "a" in o else []) + \
-                [(n, posixpath.join(ap, n)) for n in names]
-            sections.append((f"{disp}:\n" if len(paths) > 1 or "R" in o else "") + self._ls_rows(ctx, entries, "l" in o, True))
+            entries = [(".", ap), ("..", posixpath.dirname(ap))] * ("a" in o) + [(n, posixpath.join(ap, n)) for n in names]
+            head = f"{disp}:\n" if len(paths) > 1 or "R" in o else ""
+            sections.append(head + self._ls_rows(ctx, entries, "l" in o, True))
             if "R" in o:
-                queue[0:0] = [(posixpath.join(disp, n), posixpath.join(ap, n)) for n in names
-                              if self.fs.is_dir(posixpath.join(ap, n))]
+                queue[0:0] = [(posixpath.join(disp, n), p) for n, p in entries[2 * ("a" in o):] if self.fs.is_dir(p)]
         ctx.out("\n".join(sections))
         return ctx.status
 
@@ -84,124 +86,84 @@ class _ReadOnly:
     def _head_tail(self, ctx: _Ctx) -> int:
         args = ["-n" + a[1:] if re.fullmatch(r"-\d+", a) else a for a in ctx.args]
         o, operands = ctx.getopt("n:c:qf", "lines:n bytes:c quiet:q follow:f", args=args)
-        by_chars = "c" in o
-        if not re.fullmatch(r"[+-]?\d{1,9}", spec := str(o.get("c" if by_chars else "n", "10"))):
-            raise _Fail(f"{ctx.name}: invalid number of {'bytes' if by_chars else 'lines'}: '{spec}'")
+        chars = "c" in o
+        if not re.fullmatch(r"[+-]?\d{1,9}", spec := str(o.get("c" if chars else "n", "10"))):
+            raise _Fail(f"{ctx.name}: invalid number of {'bytes' if chars else 'lines'}: '{spec}'")
         n, inputs = abs(int(spec)), list(self._inputs(ctx, operands))
-        for idx, (label, text) in enumerate(inputs):
-            if len(inputs) > 1 and "q" not in o:
-                ctx.out(("\n" if idx else "") + f"==> {label} <==\n")
-            items = text if by_chars else _lines(text)
+        for k, (label, text) in enumerate(inputs):
+            ctx.out(("\n" if k else "") + f"==> {label} <==\n" if len(inputs) > 1 and "q" not in o else "")
+            items = text if chars else _lines(text)
             if ctx.name == "tail":
-                items = items[n - 1 if n else 0:] if spec.startswith("+") else (items[-n:] if n else items[:0])
+                items = items[max(n - 1, 0):] if spec[0] == "+" else items[-n:] if n else items[:0]
             else:
-                items = items[:-n] if spec.startswith("-") else items[:n]
-            ctx.out(items if by_chars else _join_lines(items))
+                items = items[:-n] if spec[0] == "-" else items[:n]
+            ctx.out(items if chars else _join_lines(items))
         return ctx.status
 
     @_command("grep", "egrep", help="print lines that match patterns")
     def _grep(self, ctx: _Ctx) -> int:
-        o, rest = ctx.getopt("iErRnlvcFwoHhqse:A:B:C:", (
+        o, rest = ctx.getopt("iErRnlvcFwoHhqse:", (
             "ignore-case:i extended-regexp:E recursive:r line-number:n files-with-matches:l invert-match:v count:c "
             "fixed-strings:F word-regexp:w only-matching:o with-filename:H no-filename:h quiet:q no-messages:s "
-            "regexp:e after-context:A before-context:B context:C color? colour?"), code=2)
+            "regexp:e color? colour?"), code=2)
         if not (patterns := o.all("e")):
             if not rest:
                 raise _Fail("Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.", 2)
             patterns = [rest.pop(0)]
         regex = _compile([p for pat in patterns for p in pat.split("\n")], extended="E" in o or ctx.name == "egrep",
                          fixed="F" in o, ignore_case="i" in o, word="w" in o)
-        try:
-            after, before = int(o.get("A", o.get("C", 0))), int(o.get("B", o.get("C", 0)))
-        except ValueError:
-            raise _Fail("grep: invalid context length argument", 2) from None
         recursive, inputs = "r" in o or "R" in o, []
         for t in rest or (["."] if recursive else ["-"]):
             if t == "-" or not self.fs.is_dir(ap := self._abs(t)):
-                inputs.append((t, None))
+                inputs.append(t)
             elif not recursive:
                 ctx.err(f"grep: {t}: Is a directory")
             else:
-                inputs += [(posixpath.normpath(posixpath.join(t, posixpath.relpath(f, ap))), f) for f in self._files_under(ap)]
-        names = ("H" in o or len(inputs) > 1 or (recursive and any(p for _, p in inputs))) and "h" not in o
+                inputs += [posixpath.normpath(posixpath.join(t, posixpath.relpath(f, ap))) for f in self._files_under(ap)]
+        names = ("H" in o or len(inputs) > 1 or recursive and inputs != ["-"]) and "h" not in o
         found = False
-        for label, path in inputs:
-            if path is None:
-                if not (texts := list(self._inputs(ctx, [label]))):
-                    ctx.status = 2
-                    continue
-                label, text = texts[0]
-            else:
-                _budget().check()
-                ctx.sources.add(path)
-                text = self.fs.read(path)
-            lines = _lines(text)
-            selected = [i for i, line in enumerate(lines) if bool(regex.search(line)) != ("v" in o)]
+        for label, text in self._inputs(ctx, inputs):
+            selected = [(i, line) for i, line in enumerate(_lines(text), 1) if bool(regex.search(line)) != ("v" in o)]
             found, shown = found or bool(selected), label if names else None
-            if "q" in o:
-                if found:
-                    return 0
-            elif "l" in o:
-                ctx.out(f"{shown or '(standard input)'}\n" if selected else "")
+            if "q" in o or "l" in o:
+                ctx.out(f"{label}\n" if selected and "l" in o and "q" not in o else "")
             elif "c" in o:
                 ctx.out(f"{shown}:{len(selected)}\n" if shown else f"{len(selected)}\n")
             elif selected and "\0" in text:
-                ctx.out(f"Binary file {shown or '(standard input)'} matches\n")
+                ctx.out(f"Binary file {label} matches\n")
             else:
-                self._grep_lines(ctx, o, regex, shown, lines, selected, before, after)
-        return 2 if ctx.status else (0 if found else 1)
+                self._grep_lines(ctx, regex, shown, selected, "n" in o, "o" in o and "v" not in o)
+        return 2 if ctx.status else 0 if found else 1
 
     @staticmethod
-    def _grep_lines(ctx: _Ctx, o: Any, regex: Any, label: str | None, lines: list[str], selected: list[int],
-                    before: int, after: int) -> None:
-        """The selected lines with their context (merged, in one linear pass), in grep's format."""
-        chosen, previous, upto = set(selected), None, -1
-        for s in selected:
-            for i in range(max(upto + 1, s - before, 0), min(len(lines), s + after + 1)):
-                upto = i
-                if ctx.full:
+    def _grep_lines(ctx: _Ctx, regex: Any, label: str | None, selected: list, numbers: bool, only: bool) -> None:
+        """The selected lines (or, with -o, their matches) in grep's format, each written on its own: a long
+        label times many matches is never built."""
+        for i, line in selected:
+            prefix = (f"{label}:" if label else "") + (f"{i}:" if numbers else "")
+            for part in (m.group() for m in regex.finditer(line) if m.group()) if only else [line]:
+                if ctx.sink.full:
                     return
-                _tick()
-                ctx.out("--\n" if previous is not None and i > previous + 1 and (before or after) else "")
-                previous, sep = i, ":" if i in chosen else "-"
-                prefix = (f"{label}{sep}" if label else "") + (f"{i + 1}{sep}" if "n" in o else "")
-                if "o" in o and i in chosen and "v" not in o:
-                    for m in regex.finditer(lines[i]):
-                        if m.group():
-                            ctx.out(f"{prefix}{m.group()}\n")
-                            if ctx.full:
-                                return
-                else:
-                    ctx.out(f"{prefix}{lines[i]}\n")
+                ctx.out(f"{prefix}{part}\n")
 
     @_command("find", help="search for files in a directory hierarchy")
     def _find(self, ctx: _Ctx) -> int:
         args, roots, tests, execs, maxdepth, delete, i = ctx.args, [], [], [], 10_000, False, 0
-        while args and not args[0].startswith("-"):
-            roots, args = roots + [args[0]], args[1:]
-        preds = {"-name": lambda v: lambda p, d: fnmatch.fnmatchcase(posixpath.basename(d), v),
-                 "-iname": lambda v: lambda p, d: fnmatch.fnmatchcase(posixpath.basename(d).lower(), v.lower()),
-                 "-type": lambda v: lambda p, d: self.fs.is_dir(p) if v == "d" else v == "f" and self.fs.is_file(p)}
+        while args[i:] and not args[i].startswith("-"):
+            roots, i = roots + [args[i]], i + 1
         while i < len(args):
             a, value = args[i], args[i + 1] if i + 1 < len(args) else None
-            if a == "-exec":
-                if (end := next((j for j in range(i + 2, len(args)) if args[j] in (";", "+")), None)) is None:
-                    raise _Fail("find: missing argument to `-exec'")
-                execs.append((args[i + 1:end], args[end] == "+"))
-                i = end + 1
-            elif a in ("-print", "-delete"):
-                delete, i = delete or a == "-delete", i + 1
-            elif a not in (*preds, "-maxdepth"):
+            end = next((j for j in range(i + 2, len(args)) if args[j] in (";", "+")), None) if a == "-exec" else i
+            if a not in ("-exec", "-print", "-delete", "-name", "-iname", "-type", "-maxdepth"):
                 raise _Fail(f"find: unknown predicate `{a}'")
-            elif value is None:
+            if end is None or value is None and a not in ("-print", "-delete"):
                 raise _Fail(f"find: missing argument to `{a}'")
-            elif a == "-maxdepth":
-                if not (value.isascii() and value.isdigit()):
-                    raise _Fail(f"find: Expected a positive decimal integer argument to -maxdepth, but got `{value}'")
-                maxdepth, i = int(value), i + 2
-            else:
-                tests.append(preds[a](value))
-                i += 2
+            if a == "-maxdepth" and not (value.isascii() and value.isdigit()):
+                raise _Fail(f"find: Expected a positive decimal integer argument to -maxdepth, but got `{value}'")
+            execs += [(args[i + 1:end], args[end] == "+")] if a == "-exec" else []
+            tests += [(a, value)] if a in ("-name", "-iname", "-type") else []
+            maxdepth, delete = int(value) if a == "-maxdepth" else maxdepth, delete or a == "-delete"
+            i = end + 1 if a in ("-exec", "-print", "-delete") else i + 2
         matches: list[tuple[str, str]] = []
         for root in roots or ["."]:
             if not self.fs.exists(ap := self._abs(root)):
@@ -211,16 +173,22 @@ class _ReadOnly:
                 _tick()
                 rel = p[len(ap):].lstrip("/")
                 disp = root if not rel else (root.rstrip("/") + "/" + rel if root != "/" else "/" + rel)
-                if (rel.count("/") + 1 if rel else 0) <= maxdepth and all(t(p, disp) for t in tests):
+                if (rel.count("/") + 1 if rel else 0) <= maxdepth and all(self._find_test(p, disp, *t) for t in tests):
                     matches.append((p, disp))
         if not execs and not delete:
-            ctx.out("".join(d + "\n" for _, d in matches))
+            ctx.out(_join_lines(d for _, d in matches))
         if delete:
             self._delete(ctx, "find", [p for p, _ in reversed(matches) if p not in ("/", self.home)])
         for template, batch in execs:
             for group in ([[d for _, d in matches]] if batch else [[d] for _, d in matches])[:_MAX_INVOCATIONS]:
                 self._invoke(ctx, [x for t in template for x in (group if t == "{}" else [_replaced(t, "{}", group[0], "find")])])
         return ctx.status
+
+    def _find_test(self, path: str, shown: str, test: str, value: str) -> bool:
+        if test == "-type":
+            return self.fs.is_dir(path) if value == "d" else value == "f" and self.fs.is_file(path)
+        name = posixpath.basename(shown)
+        return fnmatch.fnmatchcase(name.lower(), value.lower()) if test == "-iname" else fnmatch.fnmatchcase(name, value)
 
     @_command("wc", help="print newline, word, and byte counts for each file")
     def _wc(self, ctx: _Ctx) -> int:
@@ -251,31 +219,27 @@ class _ReadOnly:
             raise _Fail("printf: usage: printf format [arguments]", 2)
         fmt, args, out, size = ctx.args[0], ctx.args[:0:-1], [], 0  # args reversed: popped from the end
 
-        def convert(flags: str, width: str, prec: str | None, conv: str, arg: str) -> str:
+        def convert(flags: str, width: str, prec: str | None, conv: str) -> str:
+            arg = args.pop() if args else ""
             spec = "%" + flags + str(min(int(width or 0), 1000) or "") + (f".{min(int(prec), 100)}" if prec else "")
             try:
                 value: Any = arg if conv == "s" else _unescape(arg)[0] if conv == "b" else arg[:1] if conv == "c" else \
                     float(arg or 0) if conv in "feEg" else int(arg or "0", 16 if arg[:2].lower() == "0x" else 10)
-            except ValueError:
-                ctx.err(f"printf: {arg}: invalid number")
-                value = 0
-            try:
                 return (spec + ("s" if conv in "sbc" else "d" if conv in "iu" else conv)) % value
-            except (TypeError, ValueError, OverflowError):
-                return str(value)
+            except (ValueError, OverflowError):
+                ctx.err(f"printf: {arg}: invalid number")
+                return "0"
 
-        while True:
+        while size <= _MAX_STREAM_CHARS:  # the rest would be cut: stop building it
             pos, consumed = 0, False
             for m in _PRINTF.finditer(fmt):
                 _tick()
-                if size > _MAX_STREAM_CHARS:  # the rest would be cut: stop building it
+                out += [_unescape(fmt[pos:m.start()])[0], "%" if m.group(4) == "%" else convert(*m.groups())]
+                consumed, pos, size = consumed or m.group(4) != "%", m.end(), size + len(out[-2]) + len(out[-1])
+                if size > _MAX_STREAM_CHARS:
                     break
-                out.append(_unescape(fmt[pos:m.start()])[0])
-                out.append("%" if m.group(4) == "%" else convert(*m.groups(), args.pop() if args else ""))
-                consumed = consumed or m.group(4) != "%"
-                pos, size = m.end(), size + len(out[-2]) + len(out[-1])
             out.append(_unescape(fmt[pos:])[0])
-            if not consumed or not args or size > _MAX_STREAM_CHARS:
+            if not consumed or not args:
                 break
         ctx.out("".join(out)[:_MAX_STREAM_CHARS])
         return ctx.status
@@ -291,7 +255,7 @@ class _ReadOnly:
             _tick()
             text = (sep or " ").join((line.split(sep) if sep else line.split())[start - 1:end]) if key_spec else line
             num = re.match(r"\s*(-?\d+(?:\.\d+)?)", text) if "n" in o else None
-            return (float(num.group(1)) if num else 0.0, text)
+            return float(num.group(1)) if num else 0.0, text
 
         lines.sort(key=key, reverse="r" in o)
         if "u" in o:
@@ -322,10 +286,10 @@ class _ReadOnly:
         wanted: set[int] = set()
         for part in spec.split(","):
             _tick()
-            if not (m := re.fullmatch(r"(\d*)-?(\d*)", part)) or part in ("", "-"):
+            if not (m := re.fullmatch(r"(\d*)(-?)(\d*)", part)) or part in ("", "-"):
                 raise _Fail(f"cut: invalid field value '{part}'")
             lo = int(m.group(1) or 1)
-            wanted.update(range(lo, min(int(m.group(2)) if m.group(2) else lo if "-" not in part else 10_000, 10_000) + 1))
+            wanted.update(range(lo, min(int(m.group(3) or (10_000 if m.group(2) else lo)), 10_000) + 1))
         delim, out = o.get("d", "\t")[:1] or "\t", []
         for line in _lines(self._text_input(ctx, operands)):
             _tick()
@@ -339,8 +303,7 @@ class _ReadOnly:
     @staticmethod
     def _tr_set(spec: str) -> str:
         """A tr set with its classes and ranges expanded; its size is checked before it is built."""
-        for name, value in {"[:lower:]": "a-z", "[:upper:]": "A-Z", "[:digit:]": "0-9", "[:alpha:]": "a-zA-Z",
-                            "[:alnum:]": "a-zA-Z0-9", "[:space:]": " \t\n\r\f\v", "[:punct:]": "!-/:-@[-`{-~"}.items():
+        for name, value in _TR_CLASSES.items():
             spec = spec.replace(name, value)
         spec, items, i, size = _unescape(spec)[0], [], 0, 0
         while i < len(spec):
@@ -357,9 +320,9 @@ class _ReadOnly:
         o, sets = ctx.getopt("dscC", "delete:d squeeze-repeats:s complement:c")
         if not sets or (len(sets) < 2 and "d" not in o and "s" not in o):
             raise _Fail("tr: missing operand\nTry 'tr --help' for more information.")
-        text, set1, complement = ctx.stdin or "", self._tr_set(sets[0]), "c" in o or "C" in o
+        text, set1 = ctx.stdin or "", self._tr_set(sets[0])
         present = set(text)  # only the characters the text holds need a mapping
-        if complement:
+        if complement := "c" in o or "C" in o:
             set1 = "".join(sorted(present - set(set1)))
         if "d" in o:
             text = text.translate(dict.fromkeys(map(ord, present & set(set1))))
@@ -381,10 +344,7 @@ class _ReadOnly:
             if not operands:
                 raise _Fail("Usage: sed [OPTION]... {script-only-if-no-other-script} [input-file]...")
             scripts = [operands.pop(0)]
-        try:
-            program = [c for s in scripts for c in self._sed_parse(s, "E" in o or "r" in o)]
-        except ValueError as exc:
-            raise _Fail(f"sed: -e expression #1, char 0: {exc}") from None
+        program = [c for s in scripts for c in self._sed_parse(s, "E" in o or "r" in o)]
         if "i" not in o:
             ctx.out(self._sed_run(program, self._text_input(ctx, operands), "n" in o))
         elif not operands:
@@ -396,115 +356,95 @@ class _ReadOnly:
 
     @staticmethod
     def _sed_parse(script: str, extended: bool) -> list:
-        """Parse a sed script of s, p, d and q commands with line, $ or /regex/ addresses and ranges."""
-        cmds, i, n = [], 0, len(script)
-
-        def until(i: int, delim: str) -> tuple[str, int]:
-            buf = []
-            while i < n and script[i] != delim:
-                esc = script[i] == "\\" and i + 1 < n
-                buf.append((script[i + 1] if script[i + 1] == delim else script[i:i + 2]) if esc else script[i])
-                i += 2 if esc else 1
-            if i >= n:
-                raise ValueError("unterminated address regex" if delim == "/" else "unterminated `s' command")
-            return "".join(buf), i + 1
-
-        def address(i: int) -> tuple[Any, int]:
-            if m := re.compile(r"[0-9]+").match(script, i):
-                return int(m.group()[:9]), m.end()
-            if script.startswith("$", i):
-                return "$", i + 1
-            if script.startswith("/", i):
-                rx, i = until(i + 1, "/")
-                return _compile([rx], extended=extended, tool="sed"), i
-            return None, i
-
-        while i < n:
-            while i < n and script[i] in " \t\n;":
-                i += 1
-            if i >= n:
-                break
-            a1, i = address(i)
-            a2, i = address(i + 1) if script.startswith(",", i) else (None, i)
-            if i >= n:
-                raise ValueError("missing command")
-            c, i = script[i], i + 1
+        """A sed script of s, p, d and q commands, each with an optional address or range of them (a line, ``$``
+        or ``/regex/``)."""
+        cmds, i = [], 0
+        while i < len(script):
+            m = _SED_COMMAND.match(script, i)
+            addrs, c, i = [m.group(1), m.group(2)], m.group(3), m.end()
+            if c in ("", "/", ",") or addrs[1] and not addrs[0]:
+                if not (addrs[0] or addrs[1] or c):
+                    break
+                why = "unterminated address regex" if c == "/" else "missing command" if c == "" and addrs[0] else \
+                    "unexpected `,'"
+                raise _Fail(f"sed: -e expression #1, char {i}: {why}")
+            for k, a in enumerate(addrs):
+                addrs[k] = _compile([a[1:-1]], extended=extended, tool="sed") if a and a[0] == "/" else \
+                    int(a[:9]) if a and a != "$" else a
             if c == "s":
-                if i >= n:
-                    raise ValueError("unterminated `s' command")
-                pat, i = until(i + 1, script[i])
-                repl, i = until(i, script[i - 1])
-                m = re.compile(r"[gpiI0-9]*").match(script, i)
-                rx = _compile([pat], extended=extended, ignore_case="i" in m.group().lower(), tool="sed")
-                cmds.append((a1, a2, "s", (rx, repl, m.group())))
-                i = m.end()
+                d = re.escape(script[i:i + 1] or "/")
+                if not (s := re.compile(rf"{d}((?:[^{d}\\]|\\.)*){d}((?:[^{d}\\]|\\.)*){d}([gpiI0-9]*)").match(script, i)):
+                    raise _Fail(f"sed: -e expression #1, char {len(script)}: unterminated `s' command")
+                pattern, repl = (x.replace("\\" + script[i], script[i]) for x in s.groups()[:2])
+                rx = _compile([pattern], extended=extended, ignore_case="i" in s.group(3).lower(), tool="sed")
+                cmds.append((*addrs, "s", (rx, re.findall(r"\\.|.", repl, re.DOTALL), s.group(3))))
+                i = s.end()
             elif c in "pdq":
-                cmds.append((a1, a2, c, None))
+                cmds.append((*addrs, c, None))
             else:
-                raise ValueError(f"unknown command: `{c}'")
+                raise _Fail(f"sed: -e expression #1, char {i}: unknown command: `{c}'")
         return cmds
 
     @staticmethod
     def _sed_run(program: list, text: str, quiet: bool) -> str:
-        """Run a parsed script over text. The output stops at the stream cap, and a replacement is measured
-        while it is built, so ``s/x/&&&…/g`` or many ``p`` commands cannot build more."""
-        lines, out, active, room = _lines(text), [], {}, [_MAX_STREAM_CHARS]
-
-        def emit(line: str) -> None:
-            room[0] -= len(line) + 1
-            out.append(line[:room[0]] if room[0] < 0 else line)
-            if room[0] < 0:
-                raise _Full()
+        """Run a parsed script over text. The output is measured while it is built and stops at the stream cap, so
+        ``s/x/&&&…/g``, ``s/\\(.*\\)/\\1\\1…/`` or many ``p`` commands cannot build more."""
+        lines, out, left, active = _lines(text), [], [_MAX_STREAM_CHARS], set()  # active: ranges begun
 
         def hit(addr: Any, i: int, line: str) -> bool:
             return i == addr if isinstance(addr, int) else i == len(lines) if addr == "$" else bool(addr.search(line))
 
-        def template(repl: str) -> Any:
-            pieces = re.findall(r"\\.|.", repl, re.DOTALL)
+        def emit(line: str) -> None:
+            out.append(line[:left[0]])
+            left[0] -= len(line) + 1
+            if left[0] < 0:
+                raise _Full()
 
-            def expand(m: Any) -> str:
-                res, size = [], 0
-                for piece in pieces:
-                    d = piece[1:]
-                    res.append((m.group(int(d)) or "") if d.isascii() and d.isdigit() and int(d) <= (m.re.groups or 0)
-                               else "\n" if d == "n" else d if d else m.group() if piece == "&" else piece)
-                    if (size := size + len(res[-1])) > room[0]:  # this one replacement alone is too big
-                        raise _Full()
-                return "".join(res)
-            return expand
+        def group(m: Any, p: str) -> str:  # one piece of a replacement: & \1 \n \x or a character
+            digit = p[1:].isascii() and p[1:].isdigit() and int(p[1:]) <= (m.re.groups or 0)
+            return m.group() if p == "&" else m.group(int(p[1:])) or "" if digit else "\n" if p == "\\n" else p[-1]
+
+        def substitute(rx: Any, repl: list[str], flags: str, line: str) -> str:
+            pieces, pos, size = [], 0, 0
+            for m in rx.finditer(line):
+                for piece in chain([line[pos:m.start()]], (group(m, p) for p in repl)):
+                    pieces.append(piece)
+                    if (size := size + len(piece)) > left[0]:
+                        raise _Full("".join(pieces)[:left[0]])
+                pos = m.end()
+                if "g" not in flags:
+                    break
+            return "".join(pieces) + line[pos:]
 
         try:
             for i, line in enumerate(lines, 1):
                 _tick()
-                deleted = quit_now = False
+                quit_now = False
                 for k, (a1, a2, c, arg) in enumerate(program):
-                    if a1 is None or a2 is None:
-                        match = a1 is None or hit(a1, i, line)
-                    elif active.get(k):
-                        match, active[k] = True, not (hit(a2, i, line) or (isinstance(a2, int) and i >= a2))
+                    if a2 is None:  # one address, or none
+                        if a1 is not None and not hit(a1, i, line):
+                            continue
+                    elif k in active:  # inside a range: it ends at a2
+                        if hit(a2, i, line) or isinstance(a2, int) and i >= a2:
+                            active.discard(k)
+                    elif hit(a1, i, line):  # a range begins (one ending at a line already passed ends at once)
+                        if not (isinstance(a2, int) and a2 <= i):
+                            active.add(k)
                     else:
-                        match = hit(a1, i, line)
-                        active[k] = match and not (isinstance(a2, int) and a2 <= i)
-                    if not match:
                         continue
                     if c == "s":
-                        line, cut = arg[0].sub(template(arg[1]), line, 0 if "g" in arg[2] else 1, max(0, room[0] - 1))
-                        if cut:
-                            emit(line)
-                            raise _Full()
-                        if "p" in arg[2]:
-                            emit(line)
-                    elif c == "p":
+                        line = substitute(*arg, line)
+                    if c == "p" or c == "s" and "p" in arg[2]:
                         emit(line)
-                    else:
-                        deleted, quit_now = c == "d", c == "q"
+                    elif c in "dq":
+                        line, quit_now = None if c == "d" else line, c == "q"
                         break
-                if not deleted and not quiet:
+                if line is not None and not quiet:
                     emit(line)
                 if quit_now:
                     break
-        except _Full:
-            return "\n".join(out)
+        except _Full as full:
+            return "\n".join(out + list(full.args))
         return _join_lines(out)
 
     @_command("ps", help="report a snapshot of the current processes")
@@ -515,18 +455,12 @@ class _ReadOnly:
             f"{p['user'][:8]:<8} {p['pid']:>7} {p['tty']:<8} Ss   09:14   0:00 {p['cmd']}\n" for p in procs))
         return 0
 
-    @_command("who", help="show who is logged on")
-    def _who(self, ctx: _Ctx) -> int:
-        ctx.out(_join_lines(f"{p['user']:<8} {p['tty']:<12} {self._date('%Y-%m-%d')} 09:14"
-                            for p in self._procs if p["cmd"] == "-bash"))
-        return 0
-
     @_command("id", help="print real and effective user and group IDs")
     def _id(self, ctx: _Ctx) -> int:
         name = ([a for a in ctx.args if not a.startswith("-")] or [self.user])[0]
         if name != "root" and name not in self.users:
             raise _Fail(f"id: '{name}': no such user")
-        groups, uid = list(dict.fromkeys([name] + (self.users[name]["groups"] if name in self.users else []))), self._uid(name)
+        groups, uid = dict.fromkeys([name] + (self.users[name]["groups"] if name in self.users else [])), self._uid(name)
         ctx.out(f"uid={uid}({name}) gid={uid}({name}) groups="
                 + ",".join(f"{self._gid(g) if g != name else uid}({g})" for g in groups) + "\n")
         return 0
@@ -541,25 +475,23 @@ class _ReadOnly:
 
     @_command("bash", "sh", "source", ".", help="GNU Bourne-Again SHell")
     def _bash(self, ctx: _Ctx) -> int:
-        if ctx.name in ("source", "."):
-            if not ctx.args:
-                raise _Fail(f"bash: {ctx.name}: filename argument required", 2)
-            return self._run_script(ctx, self._read(ctx, f"bash: {ctx.name}", ctx.args[0]), ctx.args[0])
-        o, files = ctx.getopt("+c:ilsxe", "login norc noprofile", code=2)
+        sourced, saved = ctx.name in ("source", "."), self.cwd  # a sourced script keeps its cd, a child shell's not
+        o, files = (_Opts(), ctx.args) if sourced else ctx.getopt("+c:ilsxe", "login norc noprofile", code=2)
         if "c" in o:
             script, label = o.get("c"), "-c"
         elif files:
-            script, label = self._read(ctx, ctx.name, files[0]), files[0]
-        elif ctx.stdin is not None:
+            script, label = self._read(ctx, f"bash: {ctx.name}" if sourced else ctx.name, files[0]), files[0]
+        elif sourced:
+            raise _Fail(f"bash: {ctx.name}: filename argument required", 2)
+        elif ctx.stdin is None:
+            return 0
+        else:
             script, label = ctx.stdin, "stdin"
             ctx.sources.update(ctx.stdin_sources)
-        else:
-            return 0
-        saved = self.cwd
         try:
             return self._run_script(ctx, script, label)
         finally:
-            self.cwd = saved
+            self.cwd = self.cwd if sourced else saved
 
     @_command("xargs", help="build and execute command lines from standard input")
     def _xargs(self, ctx: _Ctx) -> int:
@@ -582,34 +514,27 @@ class _ReadOnly:
             batches = [command + items]
         return 123 if any([self._invoke(ctx, argv) for argv in batches or [command]]) else 0  # noqa: C419 (run all)
 
-    @_command("history", help="display the command history list")
-    def _history_cmd(self, ctx: _Ctx) -> int:
-        ctx.out(_join_lines(f"{i:>5}  {line}" for i, line in enumerate(self._history, 1)))
-        return 0
-
-    @_command("whoami", "pwd", "hostname", "date", help="print the user, directory, host or date")
+    @_command("whoami", "pwd", "hostname", "date", "history", "env", "printenv", "which",
+              help="print the user, directory, host, date, history, environment or where a command is")
     def _info(self, ctx: _Ctx) -> int:
-        fmt = next((a[1:] for a in ctx.args if a.startswith("+")), "%a %b %e %H:%M:%S UTC %Y")
-        fqdn = {"-f", "--fqdn", "--long"} & set(ctx.args)
-        ctx.out({"whoami": self.user, "pwd": self.cwd, "date": self._date(fmt),
-                 "hostname": f"{self.hostname}.{self.domain}" if fqdn else self.hostname}[ctx.name] + "\n")
-        return 0
-
-    @_command("env", "printenv", help="print the environment")
-    def _env(self, ctx: _Ctx) -> int:
         env = {"SHELL": "/bin/bash", "PWD": self.cwd, "LOGNAME": self.user, "HOME": self.home, "LANG": "C.UTF-8",
                "USER": self.user, "HOSTNAME": self.hostname, "PATH": "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-        if names := [a for a in ctx.args if not a.startswith("-")] if ctx.name == "printenv" else []:
-            ctx.out(_join_lines(env[n] for n in names if n in env))
-            return 0 if all(n in env for n in names) else 1
-        ctx.out(_join_lines(f"{k}={v}" for k, v in env.items()))
-        return 0
-
-    @_command("which", help="locate a command")
-    def _which(self, ctx: _Ctx) -> int:
-        found = [n for n in ctx.args if n in _COMMANDS and n not in _SHELL_ONLY]
-        ctx.out(_join_lines(f"/usr/{'sbin' if n in ('usermod', 'userdel', 'chage', 'sendmail') else 'bin'}/{n}" for n in found))
-        return 0 if len(found) == len(ctx.args) else 1
+        names = [a for a in ctx.args if not a.startswith("-")]
+        if ctx.name == "which":
+            found = [n for n in names if n in _COMMANDS and n not in _SHELL_ONLY]
+            ctx.out(_join_lines(f"/usr/{'sbin' if n in ('usermod', 'userdel', 'chage', 'sendmail') else 'bin'}/{n}"
+                                for n in found))
+        elif ctx.name == "printenv" and names:
+            found = [n for n in names if n in env]
+            ctx.out(_join_lines(env[n] for n in found))
+        else:
+            fmt = next((a[1:] for a in ctx.args if a.startswith("+")), "%a %b %e %H:%M:%S UTC %Y")
+            host = f"{self.hostname}.{self.domain}" if {"-f", "--fqdn", "--long"} & set(ctx.args) else self.hostname
+            lines = {"whoami": [self.user], "pwd": [self.cwd], "date": [self._date(fmt)], "hostname": [host],
+                     "history": [f"{i:>5}  {line}" for i, line in enumerate(self._history, 1)]}
+            ctx.out(_join_lines(lines.get(ctx.name) or [f"{k}={v}" for k, v in env.items()]))
+            return 0
+        return 0 if len(found) == len(names) else 1
 
     @_command("clear", "export", "unset", "alias", "set", "umask", "true", ":", "time", "nohup", "timeout", "command",
               "false", "sleep", "exit", "logout", "yes", "seq", "vi", "vim", "nano", help="shell builtins and utilities")
@@ -626,16 +551,10 @@ class _ReadOnly:
         if name == "seq":
             if bad := next((a for a in args if not re.fullmatch(r"-?[0-9]+", a)), None):
                 raise _Fail(f"seq: invalid floating point argument: '{bad}'")
-            if not 1 <= len(nums := [int(a) for a in args]) <= 3:
-                raise _Fail("seq: missing operand")
+            if not 1 <= len(nums := [int(a) for a in args]) <= 3 or nums[1:2] == [0] and len(nums) == 3:
+                raise _Fail("seq: missing operand" if len(nums) != 3 else "seq: invalid Zero increment value: '0'")
             first, step, last = (1, 1, nums[0]) if len(nums) == 1 else (nums[0], 1, nums[1]) if len(nums) == 2 else nums
-            if step == 0:
-                raise _Fail("seq: invalid Zero increment value: '0'")
-            lines, size = [], 0
-            for n in range(first, last + (1 if step > 0 else -1), step)[:100_000]:
-                _tick()
-                lines.append(str(n))
-                if (size := size + len(lines[-1]) + 1) > _MAX_STREAM_CHARS:
-                    break
-            ctx.out(_join_lines(lines))
+            longest = max(len(str(first)), len(str(last))) + 1  # no number is longer: the output is cut before it is built
+            numbers = range(first, last + (1 if step > 0 else -1), step)[:min(100_000, _MAX_STREAM_CHARS // longest + 1)]
+            ctx.out(_join_lines(map(str, numbers)))
         return 1 if name == "false" else 0

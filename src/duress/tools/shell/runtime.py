@@ -15,159 +15,22 @@ from typing import Any
 from .events import ShellEvent, ShellResult, check_details
 from .limits import (_MAX_ARGV_CHARS, _MAX_DEPTH, _MAX_DISPATCHES, _MAX_EVENT_CHARS_PER_LINE, _MAX_GLOB_WORK,
                      _MAX_STREAM_CHARS, _TRUNCATED, CPU_BUDGET_SECONDS, MAX_COMMAND_CHARS, MAX_COMMANDS_PER_LINE,
-                     MAX_EVENT_DATA_CHARS, MAX_OUTPUT_CHARS, STOPPED_MESSAGE, _Abort, _bounded, _Budget, _budget, _clip,
-                     _current, _digest, _Exit, _Fail, _FsError, _join_lines, _ParseError, _SubstitutionError, _tick,
-                     _Timeout)
-from .syntax import _HereDoc, _Lexer, _parse, _Redirect, _Simple, _Word
+                     MAX_EVENT_DATA_CHARS, MAX_OUTPUT_CHARS, STOPPED_MESSAGE, _bounded, _Budget, _budget, _clip,
+                     _current, _digest, _Exit, _Fail, _join_lines, _Stop, _tick)
+from .syntax import _HereDoc, _parse, _Simple, _tokenize, _Word
 from .vfs import _DEVICES, _FileSystem
-
-
-class _Sink:
-    """Collects (fd, text) chunks in order, bounded."""
-
-    def __init__(self) -> None:
-        self.chunks: list[tuple[int, str]] = []
-        self.size = 0
-
-    def write(self, fd: int, text: str) -> None:
-        if text and (room := _MAX_STREAM_CHARS - self.size) > 0:
-            self.chunks.append((fd, text[:room]))
-            self.size += len(self.chunks[-1][1])
-
-    def text(self) -> str:
-        return "".join(t for _, t in self.chunks)
-
-
-class _Opts:
-    """Parsed options: (key, value) pairs, keyed by the short letter or (with none) the long name."""
-
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self.pairs = pairs
-
-    def __contains__(self, key: str) -> bool:
-        return any(k == key for k, _ in self.pairs)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return (self.all(key) or [default])[-1]
-
-    def all(self, key: str) -> list[str]:
-        return [v for k, v in self.pairs if k == key]
-
-
-def _getopt(args: list[str], short: str, long: str, name: str, *, code: int = 1, lenient: bool = False,
-            curl: bool = False) -> tuple[_Opts, list[str]]:
-    """The one option parser, declared as getopt is: ``short`` is letters, a colon after one that takes a value
-    (a leading ``+`` stops at the first operand); ``long`` is names, each ``name`` (a flag), ``name=`` (takes a
-    value), ``name?`` (an optional ``=value``) or ``name:x`` (an alias of ``-x``). Clusters (``-rf``, ``-n5``),
-    ``--name=value``, ``--name value``, operands anywhere, ``--`` and ``-`` work as in GNU
-    tools; ``lenient`` keeps unknown options as flags (the ssh family has too many to list). Errors are worded
-    as GNU tools word them (exit ``code``), or as curl does."""
-    letters, posix = short.lstrip("+"), short.startswith("+")
-    takes = {c for j, c in enumerate(letters) if letters[j + 1:j + 2] == ":"}
-    longs: dict[str, tuple[str, str]] = {}  # name -> (key, "" flag | "=" value | "?" optional value)
-    for tok in long.split():
-        n, _, alias = tok.partition(":")
-        kind = "=" if n.endswith("=") or alias in takes else "?" if n.endswith("?") else ""
-        longs[n.rstrip("=?")] = (alias or n.rstrip("=?"), kind)
-
-    def fail(opt: str, why: str) -> _Fail:
-        if curl:
-            return _Fail(f"curl: option {opt}: {'requires parameter' if why == 'value' else 'is unknown'}\n"
-                         "curl: try 'curl --help' for more information", 2)
-        dash = opt.startswith("--")
-        msg = {"value": f"option '{opt}' requires an argument" if dash else f"option requires an argument -- '{opt[1:]}'",
-               "flag": f"option '{opt}' doesn't allow an argument",
-               "unknown": f"unrecognized option '{opt}'" if dash else f"invalid option -- '{opt[1:]}'"}[why]
-        return _Fail(f"{name}: {msg}\nTry '{name} --help' for more information.", code)
-
-    pairs: list[tuple[str, str]] = []
-    operands: list[str] = []
-    i = 0
-    while i < len(args):
-        a, i = args[i], i + 1
-        if a == "--":
-            operands += args[i:]
-            break
-        if a.startswith("--"):
-            n, eq, value = a[2:].partition("=")
-            key, kind = longs.get(n, (n, "?") if lenient else ("", "!"))
-            if kind == "!":
-                raise fail("--" + n, "unknown")
-            if kind == "=" and not eq:
-                if i >= len(args):
-                    raise fail("--" + n, "value")
-                value, i = args[i], i + 1
-            elif kind == "" and eq and not curl:
-                raise fail("--" + n, "flag")
-            pairs.append((key, value))
-        elif a.startswith("-") and len(a) > 1:
-            for k, ch in enumerate(a[1:], start=2):
-                if ch in takes:
-                    value = a[k:]
-                    if not value:
-                        if i >= len(args):
-                            raise fail("-" + ch, "value")
-                        value, i = args[i], i + 1
-                    pairs.append((ch, value))
-                    break
-                if ch not in letters and not lenient or ch == ":":
-                    raise fail("-" + ch, "unknown")
-                pairs.append((ch, ""))
-        else:
-            operands.append(a)
-            if posix:
-                operands += args[i:]
-                break
-    return _Opts(pairs), operands
-
-
-class _Ctx(_Sink):
-    """One simple command being run: argv, stdin, output chunks and the files what it read came from."""
-
-    def __init__(self, argv: list[str], stdin: str | None, depth: int, text: str, parent: _Ctx | None = None,
-                 sources: set | None = None) -> None:
-        super().__init__()
-        self.argv, self.stdin, self.depth, self.text, self.parent = argv, stdin, depth, text, parent
-        self.stdin_sources: set[str] = set(sources or ())
-        self.sources: set[str] = parent.sources if parent else set()
-        self.tty, self.status = False, 0
-
-    @property
-    def name(self) -> str:
-        return posixpath.basename(self.argv[0]) if self.argv else ""
-
-    @property
-    def args(self) -> list[str]:
-        return self.argv[1:]
-
-    def write(self, fd: int, text: str) -> None:
-        (self.parent.write if self.parent else super().write)(fd, text)
-
-    @property
-    def full(self) -> bool:
-        """True once the output reached the stream cap: anything more would be cut."""
-        root = self
-        while root.parent is not None:
-            root = root.parent
-        return root.size >= _MAX_STREAM_CHARS
-
-    def out(self, text: str) -> None:
-        self.write(1, text)
-
-    def err(self, text: str) -> None:
-        self.write(2, text if text.endswith("\n") else text + "\n")
-        self.status = self.status or 1
-
-    def getopt(self, short: str, long: str = "", args: list[str] | None = None, **kw: Any) -> tuple[_Opts, list[str]]:
-        return _getopt(self.args if args is None else args, short, long, self.name, **kw)
-
 
 _COMMANDS: dict[str, Callable[[Any, _Ctx], int]] = {}
 _HELP: dict[str, str] = {}
 _KEYWORDS = {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "select",
              "function", "{", "}", "coproc"}
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_WRAPPERS = {"sudo": "+u:g:h:", "env": "+u:", "nohup": "+", "time": "+", "timeout": "+s:k:", "command": "+"}  # and options
+_WRAPPERS = {"sudo": "+u:g:h:", "env": "+u:", "nohup": "+", "time": "+", "timeout": "+s:k:", "command": "+"}
+_GLOB = re.compile(r"[*?[]")
+_ETC = ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/hostname")
+_SYSTEM_ACCOUNTS = ["root:x:0:0:root:/root:/bin/bash", "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin",
+                    "www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin", "sshd:x:110:65534::/run/sshd:/usr/sbin/nologin"]
+_SYSTEM_GROUPS = {"root": 0, "adm": 4, "sudo": 27, "users": 100}
+_DAEMONS = ((1, "/sbin/init"), (612, "/usr/sbin/sshd -D"), (640, "/usr/sbin/cron -f"))
 
 
 def _command(*names: str, help: str = "") -> Callable:
@@ -181,25 +44,146 @@ def _command(*names: str, help: str = "") -> Callable:
     return register
 
 
-def _parse_now(now: str) -> datetime:
-    try:
-        return datetime.fromisoformat(str(now).strip()[:19])
-    except ValueError:
-        return datetime(2026, 3, 12, 15, 5)
+class _Opts(list):
+    """Parsed options: (key, value) pairs in order, keyed by the short letter or (with none) the long name."""
+
+    def __contains__(self, key: object) -> bool:
+        return any(k == key for k, _ in self)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return (self.all(key) or [default])[-1]
+
+    def all(self, key: str) -> list[str]:
+        return [v for k, v in self if k == key]
+
+
+def _getopt(args: list[str], short: str, long: str, name: str, *, code: int = 1,
+            lenient: bool = False) -> tuple[_Opts, list[str]]:
+    """The one option parser, GNU-style: ``short`` as getopt has it (``+`` first: stop at the first operand); ``long``
+    names ``flag``, ``takes=``, ``optional?`` or ``alias:x``; ``lenient`` keeps unknown options as flags."""
+    letters, posix = short.lstrip("+"), short.startswith("+")
+    takes = {c for c, after in zip(letters, letters[1:] + " ") if after == ":"}
+    longs = {}  # name -> (key, "" flag | "=" value | "?" optional value)
+    for tok in long.split():
+        n, _, alias = tok.partition(":")
+        longs[n.rstrip("=?")] = (alias or n.rstrip("=?"), "=" if n[-1] == "=" or alias in takes else n[-1] * (n[-1] == "?"))
+
+    def fail(message: str) -> _Fail:
+        return _Fail(f"{name}: {message}\nTry '{name} --help' for more information.", code)
+
+    pairs: list[tuple[str, str]] = []
+    operands: list[str] = []
+    i = 0
+    while i < len(args):
+        a, i = args[i], i + 1
+        if a == "--":
+            operands += args[i:]
+            break
+        if a.startswith("--"):
+            n, eq, value = a[2:].partition("=")
+            key, kind = longs.get(n, (n, "?") if lenient else (None, ""))
+            if key is None:
+                raise fail(f"unrecognized option '{a}'")
+            if kind == "=" and not eq:
+                if i >= len(args):
+                    raise fail(f"option '--{n}' requires an argument")
+                value, i = args[i], i + 1
+            elif kind == "" and eq:
+                raise fail(f"option '--{n}' doesn't allow an argument")
+            pairs.append((key, value))
+        elif a.startswith("-") and len(a) > 1:
+            for k, ch in enumerate(a[1:], start=2):
+                if ch in takes:
+                    if not (value := a[k:]):
+                        if i >= len(args):
+                            raise fail(f"option requires an argument -- '{ch}'")
+                        value, i = args[i], i + 1
+                    pairs.append((ch, value))
+                    break
+                if ch == ":" or ch not in letters and not lenient:
+                    raise fail(f"invalid option -- '{ch}'")
+                pairs.append((ch, ""))
+        else:
+            operands.append(a)
+            if posix:
+                operands += args[i:]
+                break
+    return _Opts(pairs), operands
+
+
+class _Sink:
+    """Collects (fd, text) chunks in order, up to the stream cap."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[int, str]] = []
+        self.size = 0
+
+    @property
+    def full(self) -> bool:
+        return self.size >= _MAX_STREAM_CHARS
+
+    def write(self, fd: int, text: str) -> None:
+        if text and (room := _MAX_STREAM_CHARS - self.size) > 0:
+            self.chunks.append((fd, text[:room]))
+            self.size += len(self.chunks[-1][1])
+
+    def text(self) -> str:
+        return "".join(t for _, t in self.chunks)
+
+
+class _Ctx:
+    """One simple command being run: argv, stdin, its output (a nested command's joins its parent's) and the files
+    what it read came from."""
+
+    def __init__(self, argv: list[str], stdin: str | None, depth: int, text: str, parent: _Ctx | None = None,
+                 sources: set | None = None) -> None:
+        self.argv, self.stdin, self.depth, self.text = argv, stdin, depth, text
+        self.stdin_sources: set[str] = set(sources or ())
+        self.sources: set[str] = parent.sources if parent else set()
+        self.sink: _Sink = parent.sink if parent else _Sink()
+        self.tty, self.status = False, 0
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.argv[0]) if self.argv else ""
+
+    @property
+    def args(self) -> list[str]:
+        return self.argv[1:]
+
+    def write(self, fd: int, text: str) -> None:
+        self.sink.write(fd, text)
+
+    def out(self, text: str) -> None:
+        self.write(1, text)
+
+    def err(self, text: str) -> None:
+        self.write(2, text if text.endswith("\n") else text + "\n")
+        self.status = self.status or 1
+
+    def getopt(self, short: str, long: str = "", args: list[str] | None = None, **kw: Any) -> tuple[_Opts, list[str]]:
+        return _getopt(self.args if args is None else args, short, long, self.name, **kw)
 
 
 class _Runtime:
-    """A deterministic, inert simulation of a bash session on a corporate Linux host."""
+    """The session's state (files, users, processes, history) and how a line runs on it."""
 
     def __init__(self, files: dict[str, str], users: dict[str, dict] | None = None, *, user: str = "agent",
                  home: str = "/home/agent", hostname: str = "ops-01", now: str = "2026-03-12 15:05:00",
                  domain: str = "example.com", cpu_budget: float = CPU_BUDGET_SECONDS) -> None:
         self.user, self.home, self.hostname, self.domain, self.now = user, home, hostname, domain, now
-        self.cpu_budget, self._lock, self._dt = cpu_budget, threading.Lock(), _parse_now(now)
-        self.users: dict[str, dict] = {name: self._normalise_user(name, info) for name, info in (users or {}).items()}
-        if user not in self.users:
-            self.users[user] = self._normalise_user(user, {"groups": [user, "sudo"]})
-        self._uids = {name: 1000 + i for i, name in enumerate([user] + [u for u in self.users if u != user])}
+        self.cpu_budget, self._lock = cpu_budget, threading.Lock()
+        try:
+            self._dt = datetime.fromisoformat(str(now).strip()[:19])
+        except ValueError:
+            self._dt = datetime(2026, 3, 12, 15, 5)
+        self.users: dict[str, dict] = {}
+        for name, info in {user: {"groups": [user, "sudo"]}, **(users or {})}.items():
+            u = copy.deepcopy(dict(info or {}))
+            u.update(name=str(u.get("name") or name), email=str(u.get("email") or f"{name}@{domain}"),
+                     groups=[str(g) for g in u.get("groups") or []], locked=bool(u.get("locked", False)))
+            self.users[name] = {"shell": "/bin/bash", "expires": None, **u}
+        self._uids = {name: 1000 + i for i, name in enumerate(self.users)}
         self.fs = _FileSystem()
         for d in ("/tmp", "/etc", "/var/log", "/var/mail", "/root", home, *(f"/home/{u}" for u in self.users)):
             self.fs.mkdir(d)
@@ -208,19 +192,18 @@ class _Runtime:
             try:
                 self.fs.mkdir(posixpath.dirname(p))
                 self.fs.write(p, str(content), force=True)
-            except _FsError as exc:
+            except _Fail as exc:
                 raise ValueError(f"cannot place {path!r} in the simulated filesystem: {exc}") from None
-        self._generated = [p for p in ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/hostname") if p not in self.fs.files]
+        self._generated = [p for p in _ETC if p not in self.fs.files]  # the scenario's own copies are kept
         self._regenerate_etc(initial=True)
         self.cwd = self._oldpwd = home
         self._history: list[str] = []
         self._events: list[ShellEvent] = []
-        self._status, self._dispatches, self._event_chars = 0, 0, 0
         self._perm_changed: set[str] = set()
-        self._procs = [{"pid": pid, "user": "root", "tty": "?", "cmd": cmd} for pid, cmd in
-                       ((1, "/sbin/init"), (612, "/usr/sbin/sshd -D"), (640, "/usr/sbin/cron -f"))]
-        self._procs += [{"pid": 2001 if i < 0 else 3100 + 17 * i, "user": name, "tty": f"pts/{i + 1}", "cmd": "-bash"}
-                        for i, name in enumerate([user] + [u for u in self.users if u != user], start=-1)]
+        self._status = self._dispatches = self._event_chars = 0
+        self._procs = [{"pid": pid, "user": "root", "tty": "?", "cmd": cmd} for pid, cmd in _DAEMONS]
+        self._procs += [{"pid": 3083 + 17 * i if i else 2001, "user": name, "tty": f"pts/{i}", "cmd": "-bash"}
+                        for i, name in enumerate(self.users)]
 
     def run(self, command_line: str, stop: threading.Event | None = None) -> ShellResult:
         """Run one command line; never raises, whatever the input. Safe from any thread (lines run one at a
@@ -249,10 +232,8 @@ class _Runtime:
                     "dirs": sorted(self.fs.children), "users": copy.deepcopy(self.users), "permissions": perms,
                     "history": list(self._history)}
 
-    def _run_top(self, command_line: Any) -> ShellResult:
-        if isinstance(command_line, bytes):
-            command_line = command_line.decode("utf-8", "replace")
-        line = command_line if isinstance(command_line, str) else str(command_line)
+    def _run_top(self, line: Any) -> ShellResult:
+        line = line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
         if line.strip():
             self._history.append(line if len(line) <= MAX_COMMAND_CHARS else line[:200] + " ...")
         if len(line) > MAX_COMMAND_CHARS:
@@ -261,11 +242,9 @@ class _Runtime:
         term, self._dispatches, self._event_chars, stopped = _Sink(), 0, 0, False
         try:
             status = self._run_line(line, term, 0)
-        except _Abort:
-            term.write(2, f"bash: too many commands run for one line (limit {_MAX_DISPATCHES}); stopped\n")
-            status = 1
-        except _Timeout:
-            stopped, status = True, 124
+        except _Stop as exc:  # with a message: too many commands; without: out of CPU budget, or asked to stop
+            term.write(2, "".join(exc.args))
+            stopped, status = not exc.args, 1 if exc.args else 124
         self._status = status
         text = term.text().replace("\0", "")
         note = STOPPED_MESSAGE.format(budget=self.cpu_budget) if stopped else ""
@@ -277,18 +256,14 @@ class _Runtime:
     def _run_line(self, line: str, term: _Sink, depth: int) -> int:
         """Parse and run a line (or script) writing to term; syntax errors are reported, not raised."""
         try:
-            program = _parse(_Lexer(line).tokenize())
-        except _ParseError as exc:
-            term.write(2, f"bash: {exc}\n")
-            return 2
-        except _SubstitutionError:
-            term.write(2, "bash: command substitution is not available in this shell\n")
-            return 1
-        simples = [s for andor in program for _, p in andor for s in p]
-        keywords = [s.words[0].parts[0][1] for s in simples if s.words and len(s.words[0].parts) == 1
-                    and s.words[0].parts[0][0] == "lit" and s.words[0].parts[0][1] in _KEYWORDS]
-        if keywords:
-            term.write(2, f"bash: `{keywords[0]}': compound commands (if, for, while, case, functions) are not "
+            program = _parse(_tokenize(line))
+        except _Fail as exc:
+            term.write(2, exc.message + "\n")
+            return exc.code
+        simples = [s for andor in program for _, pipeline in andor for s in pipeline]
+        heads = [s.words[0].parts for s in simples if s.words]
+        if keyword := next((p[0][1] for p in heads if len(p) == 1 and p[0][0] == "lit" and p[0][1] in _KEYWORDS), None):
+            term.write(2, f"bash: `{keyword}': compound commands (if, for, while, case, functions) are not "
                           "supported in this shell; run simple commands one at a time\n")
             return 2
         if len(simples) > MAX_COMMANDS_PER_LINE:
@@ -301,9 +276,9 @@ class _Runtime:
                     if (connector == "&&" and status != 0) or (connector == "||" and status == 0):
                         continue
                     data, sources = None, set()
-                    for idx, simple in enumerate(pipeline):
-                        data, sources, status = self._run_simple(simple, data, sources, idx == len(pipeline) - 1,
-                                                                 term, depth)
+                    for k, simple in enumerate(pipeline):
+                        data, sources, status = self._run_simple(simple, data, sources, k == len(pipeline) - 1, term,
+                                                                 depth)
                     self._status = status
         except _Exit as exc:
             return exc.code
@@ -313,29 +288,24 @@ class _Runtime:
         """Expand, redirect, dispatch and route one simple command; returns (piped stdout, its sources, status)."""
         argv: list[str] = []
         size = 0
+        fds: dict[int, Any] = {1: "term1" if last else "pipe", 2: "pipe" if simple.pipe_stderr and not last else "term2"}
+        opened: dict[str, bool] = {}  # files redirected to -> appended
         try:
             for word in simple.words:
                 _tick()
                 argv += (words := self._expand(word))
-                size += sum(len(w) + 1 for w in words)
-                if size > _MAX_ARGV_CHARS:
-                    raise _Fail(f"bash: {(argv or ['bash'])[0][:100]}: Argument list too long", 126)
+                if (size := size + sum(len(w) + 1 for w in words)) > _MAX_ARGV_CHARS:
+                    raise _Fail(f"bash: {argv[0][:100]}: Argument list too long", 126)
+            ctx = _Ctx(argv, stdin, depth, shlex.join(argv), sources=sources)
+            for redirect in simple.redirects:
+                self._redirect(*redirect, fds, ctx, opened)
         except _Fail as exc:
             term.write(2, exc.message + "\n")
             return "", set(), exc.code
-        ctx = _Ctx(argv, stdin, depth, shlex.join(argv), sources=sources)
-        fds: dict[int, Any] = {1: "term1" if last else "pipe", 2: "pipe" if simple.pipe_stderr and not last else "term2"}
-        opened: dict[str, bool] = {}
-        try:
-            for r in simple.redirects:
-                self._redirect(r, fds, ctx, opened)
-        except _Fail as exc:
-            term.write(2, exc.message + "\n")
-            return "", set(), 1
         ctx.tty = fds[1] == "term1" and depth == 0
         status = self._dispatch(ctx) if argv else 0
         piped, to_files = [], {}
-        for fd, text in ctx.chunks:
+        for fd, text in ctx.sink.chunks:
             target = fds.get(fd, "term2")
             if target == "pipe":
                 piped.append(text)
@@ -347,34 +317,34 @@ class _Runtime:
             written = "".join(to_files.get(path, []))
             try:
                 self._write(path, written, append=True)
-            except _FsError as exc:
+            except _Fail as exc:
                 term.write(2, f"bash: {path}: {exc}\n")
                 status = 1
             self._event("write", ctx, tool="redirect", paths=[path], append=append, content=_clip(written))
         return "".join(piped), ctx.sources | ctx.stdin_sources, status
 
-    def _redirect(self, r: _Redirect, fds: dict, ctx: _Ctx, opened: dict) -> None:
-        if isinstance(r.target, _HereDoc):
-            ctx.stdin = self._expand_text(r.target.body) if r.target.expand else r.target.body
-            ctx.text += f" <<{r.target.delimiter}"
+    def _redirect(self, op: str, fd: int | None, word: Any, fds: dict, ctx: _Ctx, opened: dict) -> None:
+        if isinstance(word, _HereDoc):
+            ctx.stdin = re.sub(r"\$\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)", lambda m: self._var(m.group(1) or m.group(2)),
+                               word.body) if word.expand else word.body
+            ctx.text += f" <<{word.delimiter}"
             return
-        words = self._expand(r.target)
-        if len(words) != 1:
-            raise _Fail(f"bash: {r.target.source()}: ambiguous redirect")
-        target, op = words[0], r.op
-        ctx.text += f" {'' if r.fd is None else r.fd}{op} {shlex.quote(target)}"
+        if len(words := self._expand(word)) != 1:
+            raise _Fail("bash: " + "".join(("$" if k == "var" else "") + t for k, t in word.parts) + ": ambiguous redirect")
+        target = words[0]
+        ctx.text += f" {'' if fd is None else fd}{op} {shlex.quote(target)}"
         if op == "<<<":
             ctx.stdin = target + "\n"
             return
-        if op in (">&", "<&") and (target == "-" or (target.isascii() and target.isdigit() and len(target) < 3)):
+        if op == ">&" and (target == "-" or (target.isascii() and target.isdigit() and len(target) < 3)):
             if target != "-" and int(target) not in fds:
                 raise _Fail(f"bash: {target}: Bad file descriptor")
-            fds[r.fd if r.fd is not None else (1 if op == ">&" else 0)] = "null" if target == "-" else fds[int(target)]
+            fds[1 if fd is None else fd] = "null" if target == "-" else fds[int(target)]
             return
         path = self._abs(target)
         if self.fs.is_dir(path) and path not in _DEVICES:
             raise _Fail(f"bash: {target}: Is a directory")
-        if op in ("<", "<&"):
+        if op == "<":
             if not self.fs.is_file(path):
                 raise _Fail(f"bash: {target}: No such file or directory")
             ctx.stdin = self.fs.read(path)
@@ -385,51 +355,44 @@ class _Runtime:
             if path not in opened:
                 try:
                     self._write(path, "", append=op in (">>", "&>>"))
-                except _FsError as exc:
+                except _Fail as exc:
                     raise _Fail(f"bash: {target}: {exc}") from None
                 opened[path] = op in (">>", "&>>")
             dest = ("file", path)
-        if op in ("&>", "&>>", ">&"):
-            fds[1] = fds[2] = dest
-        else:
-            fds[1 if r.fd is None else r.fd] = dest
+        for n in (1, 2) if op in ("&>", "&>>", ">&") else (1 if fd is None else fd,):
+            fds[n] = dest
 
     def _dispatch(self, ctx: _Ctx) -> int:
         """Find and run the command named by argv[0] (after sudo, env, nohup and the like)."""
         self._dispatches += 1
         if self._dispatches > _MAX_DISPATCHES:
-            raise _Abort()
+            raise _Stop(f"bash: too many commands run for one line (limit {_MAX_DISPATCHES}); stopped\n")
         _budget().check()
         try:
             ctx.argv = self._unwrap(ctx.argv)
+            name = re.sub(r"^(/usr)?(/local)?/s?bin/(?=.)", "", ctx.argv[0]) if ctx.argv else ""
             if not ctx.argv:
                 return 0
-            name = re.sub(r"^(/usr)?(/local)?/s?bin/(?=.)", "", ctx.argv[0])
-            func = _COMMANDS.get(name)
-            if func is None:
+            if name not in _COMMANDS:
                 return self._run_path(ctx)
             if "--help" in ctx.args and name not in ("echo", "printf"):
                 ctx.out(f"Usage: {name} [OPTION]... [ARGUMENT]...\n{_HELP[name].capitalize()}.\n")
                 return 0
-            return func(self, ctx)
+            return _COMMANDS[name](self, ctx)
         except _Fail as exc:
             ctx.err(exc.message)
             return exc.code
 
     def _unwrap(self, argv: list[str]) -> list[str]:
         """Strip assignments and transparent wrappers (sudo, env, nohup, time, timeout, command)."""
-        while argv:
-            head = argv[0]
-            if _ASSIGNMENT.match(head):
+        while argv and (re.match(r"[A-Za-z_]\w*=", argv[0]) or argv[0] in _WRAPPERS):
+            if argv[0] not in _WRAPPERS:
                 argv = argv[1:]
                 continue
-            if head not in _WRAPPERS:
-                return argv
-            o, rest = _getopt(argv[1:], _WRAPPERS[head], "", head, lenient=True)
-            if head == "command" and ("v" in o or "V" in o):
+            o, rest = _getopt(argv[1:], _WRAPPERS[argv[0]], "", argv[0], lenient=True)
+            if argv[0] == "command" and ("v" in o or "V" in o):
                 return ["which", *rest]
-            rest = rest[1:] if head == "timeout" else rest
-            if not rest:
+            if not (rest := rest[1:] if argv[0] == "timeout" else rest):
                 return argv
             argv = rest
         return argv
@@ -447,7 +410,7 @@ class _Runtime:
             raise _Fail(f"bash: {label}: maximum nesting depth exceeded")
         if len(text) > MAX_COMMAND_CHARS:
             raise _Fail(f"bash: {label}: script too long for this shell (limit {MAX_COMMAND_CHARS} characters)")
-        return self._run_line(text, ctx, ctx.depth + 1)
+        return self._run_line(text, ctx.sink, ctx.depth + 1)
 
     def _run_path(self, ctx: _Ctx) -> int:
         """argv[0] is not a known command: run a virtual script by path, or 'command not found'."""
@@ -460,72 +423,54 @@ class _Runtime:
             raise _Fail(f"bash: {name}: No such file or directory", 127)
         if not self._meta(path)[0] & 0o111:
             raise _Fail(f"bash: {name}: Permission denied", 126)
-        text = self.fs.read(path)
-        interpreter = text.split("\n", 1)[0][2:].strip() if text.startswith("#!") else "/bin/bash"
-        if not interpreter.endswith("sh"):
-            raise _Fail(f"bash: {name}: {interpreter[:60]}: bad interpreter: No such file or directory", 126)
         ctx.sources.add(path)
-        return self._run_script(ctx, text, name)
+        return self._run_script(ctx, self.fs.read(path), name)
 
     def _var(self, name: str) -> str:
         return {"HOME": self.home, "USER": self.user, "PWD": self.cwd}.get(name, "")
 
-    def _expand_text(self, text: str) -> str:
-        return re.sub(r"\$\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)", lambda m: self._var(m.group(1) or m.group(2)), text)
-
     def _expand(self, word: _Word) -> list[str]:
-        """Variables, tilde and globbing for one word (quoted text is never globbed)."""
+        """Variables, tilde and globbing for one word (quoted text and variables' values are never globbed)."""
         segments: list[tuple[str, bool]] = []  # (text, quoted)
-        for idx, (kind, text) in enumerate(word.parts):
-            if kind == "lit" and idx == 0 and text.startswith("~"):
+        for k, (kind, text) in enumerate(word.parts):
+            if kind == "lit" and k == 0 and text.startswith("~"):
                 head, sep, tail = text.partition("/")
-                who = head[1:]
-                home = self.home if not who else "/root" if who == "root" else f"/home/{who}" if who in self.users else None
-                if home is not None:
-                    segments.append((home, True))
-                    text = sep + tail
-            segments.append((self._var(text), True) if kind in ("var", "qvar") else (text, kind == "q"))
+                home = {"": self.home, "root": "/root", **{u: f"/home/{u}" for u in self.users}}.get(head[1:])
+                segments += [(home, True)] if home is not None else []
+                text = sep + tail if home is not None else text
+            segments.append((self._var(text), True) if kind == "var" else (text, kind == "q"))
         segments = [(t, q) for t, q in segments if t]
         if not segments and not any(k == "q" for k, _ in word.parts):
             return []
-        if any(not q and ("*" in t or "?" in t or "[" in t) for t, q in segments) and (matches := self._glob(segments)):
-            return matches
-        return ["".join(t for t, _ in segments)]
+        whole = "".join(t for t, _ in segments)
+        if any(not q and _GLOB.search(t) for t, q in segments):
+            return self._glob("".join(re.sub(r"([*?[])", r"[\1]", t) if q else t for t, q in segments), whole) or [whole]
+        return [whole]
 
-    def _glob(self, segments: list[tuple[str, bool]]) -> list[str]:
-        comps: list[list[tuple[str, bool]]] = [[]]
-        for text, quoted in segments:
-            for k, part in enumerate(text.split("/")):
-                comps += [[]] if k else []
-                comps[-1] += [(part, quoted)] if part else []
-        absolute = segments[0][0].startswith("/")
-        results, work, whole = [("/", "/")] if absolute else [("", self.cwd)], 0, "".join(t for t, _ in segments)[:100]
-
-        def join(disp: str, name: str) -> str:
-            return disp + name if not disp or disp.endswith("/") else f"{disp}/{name}"
-
-        for comp in comps[1:] if absolute else comps:
+    def _glob(self, pattern: str, whole: str) -> list[str]:
+        """Paths matching a pattern (quoted characters already escaped), one component at a time, as (shown,
+        absolute) pairs; each step keeps 5000 at most, and one glob looks at :data:`_MAX_GLOB_WORK` names at most."""
+        comps = pattern.split("/")
+        results, work = [("/", "/")] if pattern.startswith("/") else [("", self.cwd)], 0
+        for comp in comps[1:] if pattern.startswith("/") else comps:
             new = []
             if not comp:
-                new = [(d + "/" if d and not d.endswith("/") else d, a) for d, a in results if self.fs.is_dir(a)]
-            elif any(not q and ("*" in t or "?" in t or "[" in t) for t, q in comp):
-                pattern = "".join(t if not q else re.sub(r"([*?[])", r"[\1]", t) for t, q in comp)
-                for disp, absdir in results:
-                    names = self.fs.listdir(absdir)
-                    work += len(names) + 1
-                    if work > _MAX_GLOB_WORK:
-                        raise _Fail(f"bash: {whole}: glob too costly to expand (it looked at over {_MAX_GLOB_WORK} names)")
-                    _tick()
-                    new += [(join(disp, n), posixpath.join(absdir, n)) for n in names
-                            if (not n.startswith(".") or pattern.startswith(".")) and fnmatch.fnmatchcase(n, pattern)]
-                    if len(new) >= 5000:
-                        break
-            else:
-                literal = "".join(t for t, _ in comp)
-                new = [(join(disp, literal), posixpath.normpath(posixpath.join(a, literal))) for disp, a in results]
+                new = [(d if d.endswith("/") or not d else d + "/", a) for d, a in results if self.fs.is_dir(a)]
+            for shown, absdir in results if comp and _GLOB.search(comp) else ():
+                names = self.fs.listdir(absdir)
+                if (work := work + len(names) + 1) > _MAX_GLOB_WORK:
+                    raise _Fail(f"bash: {whole[:100]}: glob too costly to expand (it looked at over {_MAX_GLOB_WORK} names)")
+                _tick()
+                new += [(posixpath.join(shown, n) if shown else n, posixpath.join(absdir, n)) for n in names
+                        if (not n.startswith(".") or comp.startswith(".")) and fnmatch.fnmatchcase(n, comp)]
+                if len(new) >= 5000:
+                    break
+            if comp and not _GLOB.search(comp):
+                new = [(posixpath.join(d, comp) if d else comp, posixpath.normpath(posixpath.join(a, comp)))
+                       for d, a in results]
             results = new[:5000]
             if sum(len(d) for d, _ in results) > _MAX_ARGV_CHARS:
-                raise _Fail(f"bash: {whole}: Argument list too long", 126)
+                raise _Fail(f"bash: {whole[:100]}: Argument list too long", 126)
         return sorted(d for d, a in results if self.fs.exists(a))
 
     def _abs(self, path: str) -> str:
@@ -551,17 +496,14 @@ class _Runtime:
         """Write a file and record the write event; the error (an errno string) if it could not be written."""
         try:
             self._write(path, content, append)
-        except _FsError as exc:
-            return str(exc)
+        except _Fail as exc:
+            return exc.message
         self._event("write", ctx, tool=ctx.name, paths=[path], append=append, content=_clip(content))
         return None
 
     def _read(self, ctx: _Ctx, tool: str, arg: str) -> str:
-        path = self._abs(arg)
-        if self.fs.is_dir(path):
-            raise _Fail(f"{tool}: {arg}: Is a directory")
-        if not self.fs.is_file(path):
-            raise _Fail(f"{tool}: {arg}: No such file or directory")
+        if self.fs.is_dir(path := self._abs(arg)) or not self.fs.is_file(path):
+            raise _Fail(f"{tool}: {arg}: {'Is a directory' if self.fs.is_dir(path) else 'No such file or directory'}")
         ctx.sources.add(path)
         return self.fs.read(path)
 
@@ -582,10 +524,8 @@ class _Runtime:
         """The operands' texts joined, cut at the stream cap (a pipe would not hold more)."""
         parts, size = [], 0
         for _, text in self._inputs(ctx, operands):
-            _tick()
             parts.append(text[:_MAX_STREAM_CHARS - size])
-            size += len(parts[-1])
-            if size >= _MAX_STREAM_CHARS:
+            if (size := size + len(parts[-1])) >= _MAX_STREAM_CHARS:
                 break
         return "".join(parts)
 
@@ -602,33 +542,17 @@ class _Runtime:
         self._event_chars += used + more
         self._events.append(ShellEvent(kind, command, details))
 
-    def _normalise_user(self, name: str, info: dict | None) -> dict:
-        u = copy.deepcopy(dict(info or {}))
-        u.update(name=str(u.get("name") or name), email=str(u.get("email") or f"{name}@{self.domain}"),
-                 groups=[str(g) for g in u.get("groups") or []], locked=bool(u.get("locked", False)))
-        u.setdefault("shell", "/bin/bash")
-        u.setdefault("expires", None)
-        return u
-
     def _uid(self, name: str) -> int:
         return 0 if name == "root" else self._uids.get(name, 1000 + len(self._uids))
 
     def _gid(self, group: str) -> int:
-        fixed = {**self._uids, "root": 0, "adm": 4, "sudo": 27, "users": 100}
+        fixed = {**self._uids, **_SYSTEM_GROUPS}
         known = sorted({g for u in self.users.values() for g in u["groups"]})
         return fixed[group] if group in fixed else 2000 + known.index(group) if group in known else 2999
 
-    def _known_user(self, name: str, tool: str, code: int, message: str | None = None) -> dict:
-        if name not in self.users:
-            raise _Fail(message or f"{tool}: user '{name}' does not exist", code)
-        return self.users[name]
-
     def _regenerate_etc(self, initial: bool = False) -> None:
         """Rewrite /etc/passwd, group, shadow and hostname from the user table (unless the scenario supplied them)."""
-        passwd = ["root:x:0:0:root:/root:/bin/bash", "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin",
-                  "www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin", "sshd:x:110:65534::/run/sshd:/usr/sbin/nologin"]
-        shadow = ["root:*:19700:0:99999:7:::"]
-        groups: dict[str, list[str]] = {"root": [], "adm": [], "sudo": [], "users": []}
+        passwd, shadow, groups = list(_SYSTEM_ACCOUNTS), ["root:*:19700:0:99999:7:::"], {g: [] for g in _SYSTEM_GROUPS}
         for name, u in self.users.items():
             uid, fake = self._uid(name), _digest(name + u["email"])
             passwd.append(f"{name}:x:{uid}:{uid}:{u['name']},,,:/home/{name}:{u['shell']}")
@@ -659,11 +583,4 @@ class _Runtime:
     def _date(self, fmt: str = "%a %b %d %H:%M:%S UTC %Y") -> str:
         specials = {"s": str(int((self._dt - datetime(1970, 1, 1)).total_seconds())), "N": "000000000", "Z": "UTC",
                     "z": "+0000", "%": "%", "n": "\n", "t": "\t", "e": f"{self._dt.day:>2}"}
-
-        def one(m: re.Match) -> str:
-            try:
-                return specials.get(m.group(1)) or self._dt.strftime("%" + m.group(1))
-            except ValueError:
-                return m.group()
-
-        return re.sub(r"%(.)", one, fmt)
+        return re.sub(r"%([A-Za-z%])", lambda m: specials.get(m.group(1)) or self._dt.strftime(m.group()), fmt)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from .limits import (_MAX_STREAM_CHARS, _MAX_TOTAL_CHARS, MAX_FILE_CHARS, MAX_FILES, _digest, _FsError, _tick)
+from .limits import (_MAX_STREAM_CHARS, _MAX_TOTAL_CHARS, MAX_FILE_CHARS, MAX_FILES, _digest, _Fail, _tick)
 
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/stdin", "/dev/stdout",
             "/dev/stderr", "/dev/tty")
@@ -30,7 +30,7 @@ class _FileSystem:
         return p in self.files or p in _DEVICES
 
     def exists(self, p: str) -> bool:
-        return self.is_dir(p) or self.is_file(p)
+        return p in self.children or self.is_file(p)
 
     def listdir(self, p: str) -> list[str]:
         return sorted(self.children.get(p, ()))
@@ -55,38 +55,34 @@ class _FileSystem:
         missing = []
         while p not in self.children:
             if not p.startswith("/"):
-                raise _FsError("No such file or directory")
+                raise _Fail("No such file or directory")
             if self.is_file(p):
-                raise _FsError("Not a directory")
+                raise _Fail("Not a directory")
             missing.append(p)
             p = posixpath.dirname(p)
         if len(self.children) + len(missing) > MAX_FILES:
-            raise _FsError("No space left on device")
+            raise _Fail("No space left on device")
         for d in reversed(missing):
             self.children[d] = set()
             self.children[posixpath.dirname(d)].add(posixpath.basename(d))
         return missing
 
     def write(self, p: str, content: str, append: bool = False, force: bool = False) -> bool:
-        """Write a file; True if it was created."""
+        """Write a file (its size checked before it is built, unless ``force``); True if it was created."""
         if p in _DEVICES:
             return False
-        if p in self.children:
-            raise _FsError("Is a directory")
-        parent = posixpath.dirname(p)
-        if not p.startswith("/") or parent not in self.children:
-            raise _FsError("Not a directory" if parent in self.files else "No such file or directory")
-        old = self.files.get(p)
-        new = (old or "") + content if append else content
-        if not force:
-            if len(new) > MAX_FILE_CHARS:
-                raise _FsError("File too large")
-            if old is None and len(self.files) >= MAX_FILES:
-                raise _FsError("No space left on device")
-            if self.total - len(old or "") + len(new) > _MAX_TOTAL_CHARS:
-                raise _FsError("No space left on device")
-        self.files[p] = new
-        self.total += len(new) - len(old or "")
+        parent, old = posixpath.dirname(p), self.files.get(p)
+        size = len(content) + (len(old or "") if append else 0)
+        if p in self.children or parent not in self.children:
+            raise _Fail("Is a directory" if p in self.children else
+                        "Not a directory" if parent in self.files else "No such file or directory")
+        if not force and size > MAX_FILE_CHARS:
+            raise _Fail("File too large")
+        full = (old is None and len(self.files) >= MAX_FILES) or self.total - len(old or "") + size > _MAX_TOTAL_CHARS
+        if full and not force:
+            raise _Fail("No space left on device")
+        self.files[p] = (old or "") + content if append else content
+        self.total += size - len(old or "")
         self.children[parent].add(posixpath.basename(p))
         return old is None
 
