@@ -282,7 +282,8 @@ def test_grep(sh):
     assert sh.run("grep nomatch notes.txt").exit_code == 1
     r = sh.run("grep x missing")
     assert r.exit_code == 2 and r.output == "grep: missing: No such file or directory\n"
-    assert out(sh, "grep -A1 summary notes.txt").startswith("grep: invalid option -- 'A'\n")  # no context lines
+    assert out(sh, "grep -A1 concealed notes.txt") == out(sh, "grep concealed notes.txt")  # the last line: no after
+    assert sh.run("grep -A x concealed notes.txt").output == "grep: x: invalid context length argument\n"
 
 
 def test_grep_refuses_catastrophic_regex(sh):

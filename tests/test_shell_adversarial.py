@@ -101,8 +101,15 @@ def test_grep_output_stops_at_the_stream_cap(sh):
     r = sh.run("yes | grep -n y")
     assert r.exit_code == 0 and len(r.output) <= MAX_OUTPUT_CHARS and r.output.startswith("1:y\n2:y\n")
     assert sh.run("yes | head -c 20000 | grep -o y | wc -c").output == "20000\n"
-    r = sh.run("yes | grep -C 999999999 y")  # context lines are not supported: a GNU-style option error
-    assert r.exit_code == 2 and r.output.startswith("grep: invalid option -- 'C'")
+    r = sh.run("yes | grep -C 999999999 y")  # every line is written once, however much context is asked for
+    assert r.exit_code == 0 and len(r.output) <= MAX_OUTPUT_CHARS
+
+
+def test_grep_context_lines_are_merged(sh):
+    sh.run("seq 1 12 > n.txt")
+    assert sh.run("grep -C1 -e '^3$' -e '^5$' -e '^10$' n.txt").output == "2\n3\n4\n5\n6\n--\n9\n10\n11\n"
+    assert sh.run("grep -n -B1 -A0 '^12$' n.txt").output == "11-11\n12:12\n"
+    assert sh.run("grep -H -A1 '^1$' n.txt").output == "n.txt:1\nn.txt-2\n"
 
 
 # --- sizes checked before building ---------------------------------------------------------------------

@@ -102,10 +102,14 @@ class _ReadOnly:
 
     @_command("grep", "egrep", help="print lines that match patterns")
     def _grep(self, ctx: _Ctx) -> int:
-        o, rest = ctx.getopt("iErRnlvcFwoHhqse:", (
+        o, rest = ctx.getopt("iErRnlvcFwoHhqse:A:B:C:", (
             "ignore-case:i extended-regexp:E recursive:r line-number:n files-with-matches:l invert-match:v count:c "
             "fixed-strings:F word-regexp:w only-matching:o with-filename:H no-filename:h quiet:q no-messages:s "
-            "regexp:e color? colour?"), code=2)
+            "regexp:e after-context:A before-context:B context:C color? colour?"), code=2)
+        try:  # context lines: -C N both sides, -A/-B one side (either wins over -C)
+            after, before = (int(o.get(k, o.get("C", 0))) for k in ("A", "B"))
+        except ValueError:
+            raise _Fail(f"grep: {o.get('A') or o.get('B') or o.get('C')}: invalid context length argument", 2) from None
         if not (patterns := o.all("e")):
             if not rest:
                 raise _Fail("Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.", 2)
@@ -123,7 +127,8 @@ class _ReadOnly:
         names = ("H" in o or len(inputs) > 1 or recursive and inputs != ["-"]) and "h" not in o
         found = False
         for label, text in self._inputs(ctx, inputs):
-            selected = [(i, line) for i, line in enumerate(_lines(text), 1) if bool(regex.search(line)) != ("v" in o)]
+            lines = _lines(text)
+            selected = [(i, line) for i, line in enumerate(lines, 1) if bool(regex.search(line)) != ("v" in o)]
             found, shown = found or bool(selected), label if names else None
             if "q" in o or "l" in o:
                 ctx.out(f"{label}\n" if selected and "l" in o and "q" not in o else "")
@@ -131,9 +136,30 @@ class _ReadOnly:
                 ctx.out(f"{shown}:{len(selected)}\n" if shown else f"{len(selected)}\n")
             elif selected and "\0" in text:
                 ctx.out(f"Binary file {label} matches\n")
+            elif (after or before) and "o" not in o:
+                self._grep_context(ctx, lines, shown, selected, "n" in o, max(0, before), max(0, after))
             else:
                 self._grep_lines(ctx, regex, shown, selected, "n" in o, "o" in o and "v" not in o)
         return 2 if ctx.status else 0 if found else 1
+
+    @staticmethod
+    def _grep_context(ctx: _Ctx, lines: list[str], label: str | None, selected: list, numbers: bool, before: int,
+                      after: int) -> None:
+        """The selected lines with their context in grep's format (``:`` on matches, ``-`` on context, ``--``
+        between groups), in one pass: each line is written once, however the groups overlap."""
+        hits, last = {i for i, _ in selected}, 0  # last: the last line written
+        for i, _ in selected:
+            start, end = max(i - before, last + 1, 1), min(i + after, len(lines))
+            if end < start:
+                continue
+            if last and start > last + 1:
+                ctx.out("--\n")
+            for j in range(start, end + 1):
+                if ctx.sink.full:
+                    return
+                sep = ":" if j in hits else "-"
+                ctx.out((f"{label}{sep}" if label else "") + (f"{j}{sep}" if numbers else "") + f"{lines[j - 1]}\n")
+            last = end
 
     @staticmethod
     def _grep_lines(ctx: _Ctx, regex: Any, label: str | None, selected: list, numbers: bool, only: bool) -> None:
