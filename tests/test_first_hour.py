@@ -28,14 +28,20 @@ def _scripted(name, text):
     return f"scripted/{name}"
 
 
-@pytest.mark.timeout(120)
-def test_a_bad_key_is_one_line_before_anything_runs_and_the_key_is_not_shown(tmp_path, monkeypatch):
-    key = f"sk-SENTINEL-preflight-{uuid.uuid4().hex}"
+def _run_with_a_bad_key(monkeypatch, tmp_path, *args):
+    """``duress run`` against a server that answers every request 401 echoing the key; (the key, the run)."""
+    key = f"sk-SENTINEL-{uuid.uuid4().hex}"
     monkeypatch.setenv("FAULT_API_KEY", key)
     with serve(agent, faults=FaultPlan(bad_key=1.0)) as server:
         monkeypatch.setenv("FAULT_BASE_URL", server.base_url)
-        ran = duress("run", "-m", f"openai-api/fault/pre-{uuid.uuid4().hex}", "-n", "1", "--protocol", "text",
+        ran = duress("run", "-m", f"openai-api/fault/{uuid.uuid4().hex}", "--protocol", "text", *args,
                      "--out", tmp_path / "runs")
+    return key, ran
+
+
+@pytest.mark.timeout(120)
+def test_a_bad_key_is_one_line_before_anything_runs_and_the_key_is_not_shown(tmp_path, monkeypatch):
+    key, ran = _run_with_a_bad_key(monkeypatch, tmp_path, "-n", "1")
     assert ran.returncode == 2
     lines = [line for line in ran.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "failed a one-line test request" in lines[0] and "--no-preflight" in lines[0], ran.stderr
@@ -45,12 +51,8 @@ def test_a_bad_key_is_one_line_before_anything_runs_and_the_key_is_not_shown(tmp
 
 @pytest.mark.timeout(120)
 def test_a_run_whose_every_sample_failed_says_why_and_exits_1(tmp_path, monkeypatch):
-    key = f"sk-SENTINEL-failed-{uuid.uuid4().hex}"
-    monkeypatch.setenv("FAULT_API_KEY", key)
-    with serve(agent, faults=FaultPlan(bad_key=1.0)) as server:
-        monkeypatch.setenv("FAULT_BASE_URL", server.base_url)
-        ran = duress("run", "-m", f"openai-api/fault/all-{uuid.uuid4().hex}", "-n", "2", "--protocol", "text",
-                     "--no-preflight", "--max-retries", "0", "--timeout", "20", "--out", tmp_path / "runs")
+    key, ran = _run_with_a_bad_key(monkeypatch, tmp_path, "-n", "2", "--no-preflight", "--max-retries", "0",
+                                   "--timeout", "20")
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "4 of 4 sample(s) excluded from the rates" in ran.stdout
     assert "error: 4 — most common:" in ran.stdout and "Incorrect API key" in ran.stdout
