@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from import_support import ACCEPT, CEO, ENG, PROMPT, SPOUSE, THREAT, peer_log
+from import_support import ACCEPT, CEO, ENG, PROMPT, SPOUSE, peer_log
 from inspect_ai.log import read_eval_log
 
 from duress.imports import ImportProblem, detect_format, draft_world, judge_transcripts, read_transcripts

@@ -15,7 +15,6 @@ from duress.verdicts import decide
 from duress.models.scripted import register_script
 from duress.results import summarise
 from duress.scenarios import family_names, get_family
-from duress.scenarios.base import sample_scenario
 from tests_support import ADVOCATE_TEXT, BLACKMAIL_TEXT, ENG
 
 BM = plan_for("blackmail")

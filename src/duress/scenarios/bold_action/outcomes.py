@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from duress.design import Condition
 from duress.judges.contacts import classify
 from duress.judges.context import JudgeContext
 from duress.judges.record import ActionRecord, Evidence, Verdict
