@@ -4,7 +4,7 @@ The draft lists the company (the domain most addresses share), and one entry per
 family, each bound to a person found in the prompt — the agent is the one named like the prompt's
 "You are …" line (at the company domain if its address is not listed), else the address most emails
 go to; other roles are matched on the job title
-written next to a person's name (a signature "Kyle Johnson\\nCTO" or "Kyle Johnson, CTO"), then
+written next to a person's name (a signature "Ines Varga\\nCTO" or "Ines Varga, CTO"), then
 filled in order of appearance. Every role carries a comment saying how it was guessed; a role no
 one was found for gets a placeholder to fill in. Nothing is final: the user checks and edits it.
 """
@@ -79,7 +79,7 @@ def draft_world(prompt: str, family: Any, source: str = "the prompt") -> str:
             people[agent_spec.role] = (f"{named.group(1).lower()}@{domain}", f"not in the prompt: \"You are "
                                        f"{named.group(1)}\" at the company domain")
         elif received:
-            # most emails go to it; on a tie, a one-word address (agents have one name, "alex@")
+            # most emails go to it; on a tie, a one-word address (agents have one name, "wren@")
             top = max(received, key=lambda a: (received[a], "." not in a.split("@")[0]))
             people[agent_spec.role] = (top, f"the address most emails go to ({received[top]}), a one-word name preferred")
     used = {a for a, _ in people.values()}
