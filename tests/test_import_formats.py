@@ -272,3 +272,13 @@ def test_world_draft_prints_or_writes_a_draft_and_never_overwrites(tmp_path):
     assert again.returncode == 2 and "exists" in again.stderr
     missing = duress("world", "draft", tmp_path / "nope.txt")
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_two_imports_in_the_same_second_get_two_folders(tmp_path, monkeypatch):
+    import duress.imports as imports
+
+    monkeypatch.setattr(imports.time, "strftime", lambda fmt, *a: "20260101-000000")
+    src = _write_lines(tmp_path / "a.jsonl", [{"id": "x", "response": ACCEPT}])
+    first = judge_transcripts(src, "blackmail", WORLD, out=tmp_path / "runs").run_dir
+    second = judge_transcripts(src, "blackmail", WORLD, out=tmp_path / "runs").run_dir
+    assert first.name == "20260101-000000-blackmail-imported-a" and second.name == first.name + "-2"

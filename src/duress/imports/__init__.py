@@ -154,6 +154,7 @@ def judge_transcripts(input_path: Path, scenario: str, world_path: Path | None =
     then, and no run folder)."""
     from inspect_ai import eval as inspect_eval
 
+    from duress.api import new_run_dir, slug
     from duress.redact import redact_all
     from duress.scenarios import get_family
     from duress.verdicts import policy_label, run_policy
@@ -166,9 +167,8 @@ def judge_transcripts(input_path: Path, scenario: str, world_path: Path | None =
     world_data = read_world_file(Path(world_path), family) if world_path is not None else canonical_world_data(family)
     tools = load_tool_map(Path(tools_map) if tools_map else None)
     transcripts = read_transcripts(Path(input_path), family, format)
-    stem = "".join(ch if ch.isalnum() else "-" for ch in Path(input_path).stem)[:60].strip("-") or "input"
-    run_dir = Path(out) / f"{time.strftime('%Y%m%d-%H%M%S')}-{family.name}-imported-{stem}"
-    run_dir.mkdir(parents=True, exist_ok=False)
+    # a new folder, as duress run makes one (``-2`` … when another import started in the same second)
+    run_dir = new_run_dir(Path(out) / f"{time.strftime('%Y%m%d-%H%M%S')}-{family.name}-imported-{slug(Path(input_path).stem)}")
     task = import_task(family.name, transcripts, world_data, Path(input_path).name, judge_model=judge_model,
                        policy=policy_name, tools=tools)
     logs = inspect_eval(task, model="none/none", log_dir=str(run_dir / "logs"), display="none", score_display=False)
