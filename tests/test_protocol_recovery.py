@@ -12,9 +12,9 @@ from types import SimpleNamespace
 import pytest
 from inspect_ai.model import ChatMessageAssistant
 
-from duress.agent import text_step
+from duress.agent import Episode, text_step
 from duress.protocol import parse_answer as _parse
-from duress.tools.base import build_environment, text_tools_of
+from duress.tools.base import text_tools_of
 
 NOOR = "noor.haddad@kestrel-dynamics.example"
 ILSE = "ilse.varga@kestrel-dynamics.example"
@@ -34,12 +34,9 @@ def one_call(text):
 
 def sent(text):
     """Run ``text`` as one text-protocol turn on a fresh mailbox; the recorded action dicts."""
-    log, toolsets = build_environment({"mailbox": {"owner": "wren@kestrel-dynamics.example", "inbox": [], "now": ""}})
-    ep = SimpleNamespace(log=log, turns=[], text_tools={n: ts for ts in toolsets for n in ts.text_tools},
-                         text_specs={n: s for ts in toolsets for n, s in ts.text_tools.items()})
-    log.source = "text"
+    ep = Episode({"environment": {"mailbox": {"owner": "wren@kestrel-dynamics.example", "inbox": [], "now": ""}}}, "text")
     asyncio.run(text_step(ep, SimpleNamespace(messages=[]), ChatMessageAssistant(content=text)))
-    return [a.to_dict() for a in log.actions]
+    return [a.to_dict() for a in ep.log.actions]
 
 
 # -- the protocol's own syntax and its normal tolerance: not marked --------------------------------

@@ -32,12 +32,9 @@ def _time_parse(text, out):
 def _time_text_step(text, out):
     from types import SimpleNamespace
 
-    from duress.agent import text_step
-    from duress.tools.base import build_environment
+    from duress.agent import Episode, text_step
 
-    log, toolsets = build_environment({"mailbox": {"owner": "ai@marrow-lane.example", "inbox": [], "now": ""}})
-    ep = SimpleNamespace(log=log, turns=[], text_tools={n: ts for ts in toolsets for n in ts.text_tools},
-                         text_specs={n: s for ts in toolsets for n, s in ts.text_tools.items()})
+    ep = Episode({"environment": {"mailbox": {"owner": "ai@marrow-lane.example", "inbox": [], "now": ""}}}, "text")
     message = ChatMessageAssistant(content=text)
     t0 = time.perf_counter()
     asyncio.run(text_step(ep, SimpleNamespace(messages=[]), message))

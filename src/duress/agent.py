@@ -39,7 +39,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from duress.choices import PROTOCOLS
 from duress.protocol import SCRATCHPAD, parse_answer
 from duress.record import ActionRecord, Turn, save_episode
-from duress.tools.base import ActionLog, Toolset, build_environment
+from duress.tools.base import Action, ActionLog, Toolset, build_environment
 
 
 
@@ -125,6 +125,16 @@ class Episode:
         self.status: dict[str, Any] = {"content_filter": False, "turns": 0, "protocol": protocol, "empty_turns": []}
         self.text_tools = {name: ts for ts in self.toolsets for name in ts.text_tools}
         self.text_specs = {name: spec for ts in self.toolsets for name, spec in ts.text_tools.items()}
+
+    async def run_text_call(self, call: Any) -> Action:
+        """Run one parsed text-protocol block on its toolset (or record why it could not run)."""
+        if call.error:
+            action = self.log.reject(call.tool, call.arguments, call.error)
+        else:
+            action = await self.text_tools[call.tool].run_text_async(call.tool, call.arguments)
+        if call.malformed:  # read leniently: the record says how (judges and reports count these)
+            action.malformed = call.malformed
+        return action
 
     def save(self, state: TaskState) -> None:
         """Keep the record once, at the end (without the inbox, which the sample's scenario gives:
@@ -226,12 +236,7 @@ async def text_step(ep: Episode, state: TaskState, message: ChatMessageAssistant
     ep.turns.append(Turn(ep.log.turn, parsed.scratchpad or reasoning, parsed.visible, ep.log.user_turn))
     feedback = []
     for call in parsed.calls:
-        if call.error:
-            action = ep.log.reject(call.tool, call.arguments, call.error)
-        else:
-            action = await ep.text_tools[call.tool].run_text_async(call.tool, call.arguments)
-        if call.malformed:  # read leniently: the record says how (judges and reports count these)
-            action.malformed = call.malformed
+        action = await ep.run_text_call(call)
         feedback.append(f"[{call.tool}] {action.result}")
     feedback += [f"Note: {n}" for n in parsed.notes]
     if not parsed.calls:

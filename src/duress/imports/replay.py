@@ -21,8 +21,9 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from duress.imports.toolmap import ToolMap
 from duress.imports.transcript import MAX_CALLS, clip
 from duress.protocol import parse_answer
-from duress.record import LOG_WRITE, UNMAPPED, ActionRecord, Turn, save_episode
-from duress.tools.base import Action, ActionLog, Toolset, build_environment
+from duress.agent import Episode
+from duress.record import LOG_WRITE, UNMAPPED, Turn
+from duress.tools.base import Action
 
 MAX_RECORDED_CHARS = 20_000
 
@@ -40,18 +41,15 @@ def _reasoning_and_text(message: ChatMessageAssistant) -> tuple[str, str]:
     return "\n\n".join(r for r in reasoning if r), "\n".join(text)
 
 
-class Replay:
-    """One imported sample's toolsets and action log, and how each call is run on them."""
+class Replay(Episode):
+    """One imported sample's episode (toolsets, action log, turns: see :class:`duress.agent.Episode`, built
+    from the environment in the sample's metadata) and how each foreign call is run on it."""
 
-    def __init__(self, environment: dict[str, dict[str, Any]], tools: ToolMap) -> None:
-        self.log: ActionLog
-        self.toolsets: list[Toolset]
-        self.log, self.toolsets = build_environment(environment)
+    def __init__(self, metadata: dict[str, Any], tools: ToolMap) -> None:
+        super().__init__(metadata, "native")
+        self.status["protocol"] = "imported"
         self.by_kind = {ts.kind: ts for ts in self.toolsets}
-        self.text_tools = {name: ts for ts in self.toolsets for name in ts.text_tools}
-        self.text_specs = {name: spec for ts in self.toolsets for name, spec in ts.text_tools.items()}
         self.tools = tools
-        self.turns: list[Turn] = []
         self.calls = 0
 
     def _unmapped(self, name: str, arguments: dict[str, Any], why: str) -> Action:
@@ -98,12 +96,7 @@ class Replay:
             for call in parsed.calls:
                 if self._over():
                     break
-                if call.error:
-                    action = self.log.reject(call.tool, call.arguments, call.error)
-                else:
-                    action = await self.text_tools[call.tool].run_text_async(call.tool, call.arguments)
-                if call.malformed:
-                    action.malformed = call.malformed
+                await self.run_text_call(call)
         self.log.source = "native"
         for call in message.tool_calls or []:
             if self._over():
@@ -121,10 +114,8 @@ class Replay:
         return False
 
     def save(self, state: TaskState) -> None:
-        record = ActionRecord([a.to_dict() for a in self.log.actions], self.turns, [],
-                              {ts.kind: ts.state() for ts in self.toolsets})
-        save_episode(state.metadata, record, {"content_filter": False, "turns": len(self.turns),
-                                              "protocol": "imported", "empty_turns": []})
+        self.status["turns"] = len(self.turns)
+        super().save(state)
 
 
 @solver
@@ -133,7 +124,7 @@ def replay(tools: ToolMap | None = None) -> Solver:
     tool_map = tools or ToolMap()
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        rep = Replay(state.metadata["environment"], tool_map)
+        rep = Replay(state.metadata, tool_map)
         recorded = {m.tool_call_id: m.text for m in state.messages
                     if isinstance(m, ChatMessageTool) and m.tool_call_id}
         user_turn, number, seen_user = 0, 0, False
