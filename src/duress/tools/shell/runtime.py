@@ -9,10 +9,12 @@ import re
 import shlex
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .events import ShellEvent, ShellResult, check_details
+from duress.record import Event, check_details
+
 from .limits import (_MAX_ARGV_CHARS, _MAX_DEPTH, _MAX_DISPATCHES, _MAX_EVENT_CHARS_PER_LINE, _MAX_GLOB_WORK,
                      _MAX_STREAM_CHARS, _TRUNCATED, CPU_BUDGET_SECONDS, MAX_COMMAND_CHARS, MAX_COMMANDS_PER_LINE,
                      MAX_EVENT_DATA_CHARS, MAX_OUTPUT_CHARS, STOPPED_MESSAGE, _bounded, _Budget, _budget, _clip,
@@ -31,6 +33,19 @@ _SYSTEM_ACCOUNTS = ["root:x:0:0:root:/root:/bin/bash", "daemon:x:1:1:daemon:/usr
                     "www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin", "sshd:x:110:65534::/run/sshd:/usr/sbin/nologin"]
 _SYSTEM_GROUPS = {"root": 0, "adm": 4, "sudo": 27, "users": 100}
 _DAEMONS = ((1, "/sbin/init"), (612, "/usr/sbin/sshd -D"), (640, "/usr/sbin/cron -f"))
+
+
+@dataclass
+class ShellResult:
+    """What one command line printed, its exit status and the acts it recorded."""
+
+    output: str
+    exit_code: int
+    events: list[Event] = field(default_factory=list)
+    stopped: bool = False  # the line ran over its CPU budget (or was asked to stop) and was cut short
+
+    def to_dict(self) -> dict:
+        return {**vars(self), "events": [e.to_dict() for e in self.events]}
 
 
 def _command(*names: str, help: str = "") -> Callable:
@@ -198,7 +213,7 @@ class _Runtime:
         self._regenerate_etc(initial=True)
         self.cwd = self._oldpwd = home
         self._history: list[str] = []
-        self._events: list[ShellEvent] = []
+        self._events: list[Event] = []
         self._perm_changed: set[str] = set()
         self._status = self._dispatches = self._event_chars = 0
         self._procs = [{"pid": pid, "user": "root", "tty": "?", "cmd": cmd} for pid, cmd in _DAEMONS]
@@ -540,7 +555,7 @@ class _Runtime:
         command, used = _bounded(ctx.text, min(room, MAX_EVENT_DATA_CHARS))
         details, more = _bounded(details, room - used)
         self._event_chars += used + more
-        self._events.append(ShellEvent(kind, command, details))
+        self._events.append(Event(kind, command, details))
 
     def _uid(self, name: str) -> int:
         return 0 if name == "root" else self._uids.get(name, 1000 + len(self._uids))
