@@ -75,7 +75,9 @@ class _Opts(list):
 def _getopt(args: list[str], short: str, long: str, name: str, *, code: int = 1,
             lenient: bool = False) -> tuple[_Opts, list[str]]:
     """The one option parser, GNU-style: ``short`` as getopt has it (``+`` first: stop at the first operand); ``long``
-    names ``flag``, ``takes=``, ``optional?`` or ``alias:x``; ``lenient`` keeps unknown options as flags."""
+    names ``flag``, ``takes=``, ``optional?`` or ``alias:x``; ``lenient`` keeps unknown options as flags. Not the
+    standard library's ``getopt.gnu_getopt``: its parse depends on the host's ``POSIXLY_CORRECT`` (a command's output
+    would differ between machines) and, before Python 3.14, it has no optional values (``--color[=WHEN]``)."""
     letters, posix = short.lstrip("+"), short.startswith("+")
     takes = {c for c, after in zip(letters, letters[1:] + " ") if after == ":"}
     longs = {}  # name -> (key, "" flag | "=" value | "?" optional value)
