@@ -404,7 +404,7 @@ def _effects_section(results: Sequence[SampleResult], models: list[str], varied:
                               "significant": _finite(e.p) is not None and e.p < 0.05} for e in effects],
                     "row_notes": len(notes) > 1,
                 })
-    return {"unavailable": "", "groups": groups, "any_varied": any(varied.values())}
+    return {"groups": groups, "any_varied": any(varied.values())}
 
 
 def _or_none(x: Any) -> float | None:
@@ -445,7 +445,7 @@ def _comparisons_section(results: Sequence[SampleResult], models: list[str], var
             })
         tables.append({"model": other, "ref": ref, "rows": rows, "note": "", "holm": family.statement() + ".",
                        "n_significant": sum(1 for r in rows if r["significant"])})
-    return {"shown": True, "unavailable": "", "tables": tables}
+    return {"shown": True, "tables": tables}
 
 
 # --- transcripts ------------------------------------------------------------------------------
