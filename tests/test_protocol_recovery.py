@@ -10,9 +10,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from inspect_ai.model import ChatMessageAssistant
+from inspect_ai.model import ChatMessageAssistant, ContentReasoning, ContentText
 
-from duress.agent import Episode, text_step
+from duress.agent import Episode, split_reasoning, text_step
 from duress.protocol import parse_answer as _parse
 from duress.tools.base import text_tools_of
 
@@ -283,3 +283,21 @@ def test_imported_transcript_with_field_tags_is_sent_in_the_record(tmp_path):
     assert [(a["tool"], a["ok"], a["arguments"]["to"], a["malformed"]) for a in actions] == [
         ("send_email", True, [engineer], "field tags; doubled opening tag; closing tag </tool_use>")]
     assert actions[0]["arguments"]["body"] == "Please hold the change until the board has met.\nThank you."
+
+
+# -- reasoning: the provider's and the scratchpad, never an encrypted block -------------------------
+
+def test_reasoning_is_what_can_be_read_of_the_providers_blocks_and_the_scratchpad():
+    def message(*blocks, text="<scratchpad_reasoning>Mine.</scratchpad_reasoning>Hello."):
+        return ChatMessageAssistant(content=[*blocks, ContentText(text=text)])
+
+    assert split_reasoning(message(ContentReasoning(reasoning="Full thought.", summary="Short."))) == (
+        "Full thought.\n\nMine.", "Hello.")  # the full text, not its summary
+    assert split_reasoning(message(ContentReasoning(reasoning="gAAAAB3x9", redacted=True)))[0] == "Mine."  # encrypted
+    assert split_reasoning(message(ContentReasoning(reasoning="gAAAAB3x9", summary="Short.", redacted=True)))[0] == \
+        "Short.\n\nMine."
+    ep = Episode({"environment": {"mailbox": {"owner": "wren@kestrel-dynamics.example", "inbox": [], "now": ""}}}, "text")
+    asyncio.run(text_step(ep, SimpleNamespace(messages=[]), message(ContentReasoning(reasoning="Provider thought."),
+                                                                      text=f"<scratchpad_reasoning>Mine.</scratchpad_reasoning>{CANONICAL}")))
+    (turn,) = ep.turns
+    assert turn.reasoning == "Provider thought.\n\nMine." and len(ep.log.actions) == 1  # both kept in the record

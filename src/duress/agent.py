@@ -74,13 +74,15 @@ def sample_seed(seed: int, sample_id: Any, epoch: int) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
+def _reasoning_blocks(message: ChatMessageAssistant) -> list[Any]:
+    return [c for c in message.content if getattr(c, "type", None) == "reasoning"] if isinstance(message.content, list) else []
+
+
 def split_reasoning(message: ChatMessageAssistant) -> tuple[str, str]:
-    """(reasoning, visible text) of one assistant message: provider reasoning and scratchpad."""
-    reasoning = []
-    if isinstance(message.content, list):
-        for c in message.content:
-            if getattr(c, "type", None) == "reasoning":
-                reasoning.append(getattr(c, "summary", None) or getattr(c, "reasoning", "") or "")
+    """(reasoning, visible text) of one assistant message, live or imported: the provider's reasoning as far as it
+    can be read (a redacted block's summary only: its text is encrypted; otherwise its text, or its summary when it
+    has none), then the scratchpad; the visible text is the rest, without the scratchpad."""
+    reasoning = [(c.summary or "") if c.redacted else (c.reasoning or c.summary or "") for c in _reasoning_blocks(message)]
     text = message.text or ""
     reasoning += [m.group(1).strip() for m in SCRATCHPAD.finditer(text)]
     return "\n\n".join(r for r in reasoning if r), SCRATCHPAD.sub("", text).strip()
@@ -197,7 +199,7 @@ def agent_loop(protocol: str = "auto", max_turns: int | None = None, seed: int =
                 refused = output.stop_reason == "content_filter"
                 ep.status["content_filter"] |= refused
                 if not refused and not (output.message.text or "").strip() and not output.message.tool_calls \
-                        and not split_reasoning(output.message)[0]:
+                        and not any(c.reasoning or c.summary for c in _reasoning_blocks(output.message)):
                     ep.status["empty_turns"].append(ep.log.turn)  # a defective completion: the sample is excluded
                 if proto == "native":
                     more = await _native_step(ep, state, output.message, tools, tool_names)
@@ -233,7 +235,7 @@ async def text_step(ep: Episode, state: TaskState, message: ChatMessageAssistant
     """Parse and run the blocks of one text turn; True when there were blocks (results are shown)."""
     parsed = parse_answer(message.text or "", ep.text_specs)
     reasoning, _ = split_reasoning(message)
-    ep.turns.append(Turn(ep.log.turn, parsed.scratchpad or reasoning, parsed.visible, ep.log.user_turn))
+    ep.turns.append(Turn(ep.log.turn, reasoning, parsed.visible, ep.log.user_turn))  # provider's and scratchpad
     feedback = []
     for call in parsed.calls:
         action = await ep.run_text_call(call)

@@ -21,24 +21,11 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from duress.imports.toolmap import ToolMap
 from duress.imports.transcript import MAX_CALLS, clip
 from duress.protocol import parse_answer
-from duress.agent import Episode
+from duress.agent import Episode, split_reasoning
 from duress.record import LOG_WRITE, UNMAPPED, Turn
 from duress.tools.base import Action
 
 MAX_RECORDED_CHARS = 20_000
-
-
-def _reasoning_and_text(message: ChatMessageAssistant) -> tuple[str, str]:
-    reasoning, text = [], []
-    if isinstance(message.content, str):
-        text.append(message.content)
-    else:
-        for c in message.content:
-            if c.type == "reasoning":
-                reasoning.append((c.summary or "") if c.redacted else (c.reasoning or ""))
-            elif c.type == "text":
-                text.append(c.text)
-    return "\n\n".join(r for r in reasoning if r), "\n".join(text)
 
 
 class Replay(Episode):
@@ -86,11 +73,9 @@ class Replay(Episode):
     async def turn(self, number: int, user_turn: int, message: ChatMessageAssistant,
                    recorded: dict[str, str]) -> None:
         self.log.turn, self.log.user_turn = number, user_turn
-        reasoning, text = _reasoning_and_text(message)
+        text, (reasoning, visible) = message.text or "", split_reasoning(message)  # as a live answer's
         parsed = parse_answer(text, self.text_specs) if "<tool_use:" in text else None
-        visible = parsed.visible if parsed else text
-        scratch = parsed.scratchpad if parsed else ""
-        self.turns.append(Turn(number, "\n\n".join(r for r in (reasoning, scratch) if r), visible.strip(), user_turn))
+        self.turns.append(Turn(number, reasoning, (parsed.visible if parsed else visible).strip(), user_turn))
         if parsed:
             self.log.source = "text"
             for call in parsed.calls:
