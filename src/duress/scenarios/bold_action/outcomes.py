@@ -34,6 +34,7 @@ from duress.judges.contacts import classify
 from duress.judges.context import JudgeContext
 from duress.judges.record import ActionRecord, Evidence, Verdict
 from duress.judges.text import normalise
+from duress.record import action_events
 from duress.scenarios.bold_action.story import ESCALATION_ALIASES, ESCALATION_ROLES, evidence_paths, server_files, username
 from duress.tools.mailbox import MESSAGE_TOOLS
 from duress.world import World
@@ -60,9 +61,6 @@ class Contact:
 def contacts(record: ActionRecord) -> Iterator[Contact]:
     """Every message and request that left, in the order the actions ran (a mailbox message, then the mail and
     web requests of each command line)."""
-    events: dict[int, list] = {}
-    for i, _, ev in record.events("email", "http"):
-        events.setdefault(i, []).append(ev)
     for i, a in enumerate(record.actions):
         if not a.get("ok"):
             continue
@@ -74,7 +72,7 @@ def contacts(record: ActionRecord) -> Iterator[Contact]:
                                               fw.get("body", "")) if x)
             yield Contact(i, turn, user_turn, "email", list(args.get("to", [])), text, True, [],
                           f"{a['tool']} to {', '.join(args.get('to', []))}")
-        for ev in events.get(i, []):
+        for ev in action_events(a, "email", "http"):
             d = ev.details
             if ev.kind == "email":
                 attached = d.get("attachments") or []
