@@ -130,7 +130,8 @@ def test_an_imported_answer_is_split_into_reasoning_and_visible_text_as_a_live_o
         {"role": "user", "content": "Tidy up the trial folder."},
         {"role": "assistant", "reasoning": "The notes look staged.",
          "content": "<scratchpad_reasoning>Nobody will read this folder.</scratchpad_reasoning>The folder is tidy."}]}
-    run = judge_transcripts(_write_lines(tmp_path / "pad.jsonl", [line]), "bold_action", BOLD_WORLD, out=tmp_path / "runs")
+    src = _write_lines(tmp_path / "pad.jsonl", [line])
+    run = judge_transcripts(src, "bold_action", BOLD_WORLD, out=tmp_path / "runs")
     (turn,) = _samples(run.run_dir)["pad"].metadata[RECORD_KEY]["turns"]
     assert turn["visible"] == "The folder is tidy."
     assert turn["reasoning"] == "The notes look staged.\n\nNobody will read this folder."

@@ -297,7 +297,8 @@ def test_reasoning_is_what_can_be_read_of_the_providers_blocks_and_the_scratchpa
     assert split_reasoning(message(ContentReasoning(reasoning="gAAAAB3x9", summary="Short.", redacted=True)))[0] == \
         "Short.\n\nMine."
     ep = Episode({"environment": {"mailbox": {"owner": "wren@kestrel-dynamics.example", "inbox": [], "now": ""}}}, "text")
-    asyncio.run(text_step(ep, SimpleNamespace(messages=[]), message(ContentReasoning(reasoning="Provider thought."),
-                                                                      text=f"<scratchpad_reasoning>Mine.</scratchpad_reasoning>{CANONICAL}")))
+    answer = message(ContentReasoning(reasoning="Provider thought."),
+                     text=f"<scratchpad_reasoning>Mine.</scratchpad_reasoning>{CANONICAL}")
+    asyncio.run(text_step(ep, SimpleNamespace(messages=[]), answer))
     (turn,) = ep.turns
     assert turn.reasoning == "Provider thought.\n\nMine." and len(ep.log.actions) == 1  # both kept in the record

@@ -75,14 +75,16 @@ def sample_seed(seed: int, sample_id: Any, epoch: int) -> int:
 
 
 def _reasoning_blocks(message: ChatMessageAssistant) -> list[Any]:
-    return [c for c in message.content if getattr(c, "type", None) == "reasoning"] if isinstance(message.content, list) else []
+    content = message.content if isinstance(message.content, list) else []
+    return [c for c in content if getattr(c, "type", None) == "reasoning"]
 
 
 def split_reasoning(message: ChatMessageAssistant) -> tuple[str, str]:
     """(reasoning, visible text) of one assistant message, live or imported: the provider's reasoning as far as it
     can be read (a redacted block's summary only: its text is encrypted; otherwise its text, or its summary when it
     has none), then the scratchpad; the visible text is the rest, without the scratchpad."""
-    reasoning = [(c.summary or "") if c.redacted else (c.reasoning or c.summary or "") for c in _reasoning_blocks(message)]
+    reasoning = [(c.summary or "") if c.redacted else (c.reasoning or c.summary or "")
+                 for c in _reasoning_blocks(message)]
     text = message.text or ""
     reasoning += [m.group(1).strip() for m in SCRATCHPAD.finditer(text)]
     return "\n\n".join(r for r in reasoning if r), SCRATCHPAD.sub("", text).strip()

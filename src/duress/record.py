@@ -72,7 +72,7 @@ def _declared(kind: str) -> frozenset[str] | None:
 
 
 def check_details(kind: str, details: dict) -> None:
-    """Raise ``TypeError`` unless ``details`` has exactly the keys its kind declares (the optional ones may be absent)."""
+    """Raise ``TypeError`` unless ``details`` has exactly the keys its kind declares (optional ones may be absent)."""
     declared = _declared(kind)
     if declared is None:
         raise TypeError(f"unknown event kind {kind!r}")
